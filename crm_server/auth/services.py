@@ -82,6 +82,8 @@ def authenticate(username: str, password: str) -> User:
                 user.locked_until = now + dt.timedelta(minutes=settings.login_lockout_minutes)
                 user.failed_logins = 0
                 audit.record(None, "user.locked", user, label=user.username)
+                raise DomainError(_("Too many failed attempts. The account is locked; try again in %(m)d minutes.",
+                                    m=settings.login_lockout_minutes))
         raise DomainError(_("Wrong username or password."))
     if not user.is_active:
         raise DomainError(_("This account has been disabled. Ask your administrator."))
