@@ -85,6 +85,7 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 def import_models() -> None:
     """Import every module that defines tables, so metadata (and Alembic) sees them all."""
     from .core import audit, jobs, models  # noqa: F401
+    from . import demo  # noqa: F401  (registers the demo audit label; Faker is imported only when seeding)
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -10,6 +10,8 @@ import os
 
 import pytest
 from argon2 import PasswordHasher
+from flask import g
+from flask.testing import FlaskClient
 from sqlalchemy import MetaData, inspect, update
 
 from crm_server import create_app
@@ -47,10 +49,23 @@ def fast_password_hashing():
     security._hasher = original
 
 
+class IsolatedClient(FlaskClient):
+    """Requests reuse the test's app context (so test code and views share one session); Flask-Login caches
+    the signed-in user on that context's `g`, so clear it, or one client's user would leak into another's request."""
+
+    def open(self, *args, **kwargs):
+        g.pop("_login_user", None)
+        try:
+            return super().open(*args, **kwargs)
+        finally:
+            g.pop("_login_user", None)
+
+
 @pytest.fixture(scope="session")
 def _session_app(tmp_path_factory):
     settings = make_settings(tmp_path_factory.mktemp("data"))
     app = create_app(settings, testing=True)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _drop_everything(db.engine)
     upgrade_schema(app)
