@@ -51,3 +51,7 @@ translations: $(DEV_STAMP)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache test-artifacts
+
+# The benchmark: a large data set, then the pages users wait on (times and SQL statements per request).
+bench: $(DEV_STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
