@@ -22,6 +22,7 @@ from crm_server.core.roles import ensure_builtin_roles, grant_all_to_admin
 from crm_server.extensions import db
 
 from . import factories
+from .mssql_checks import install_statement_guard
 
 TEST_DATABASE_URL = os.environ.get("CRM_TEST_DATABASE_URL", "")
 
@@ -51,14 +52,19 @@ def fast_password_hashing():
 
 class IsolatedClient(FlaskClient):
     """Requests reuse the test's app context (so test code and views share one session); Flask-Login caches
-    the signed-in user on that context's `g`, so clear it, or one client's user would leak into another's request."""
+    the signed-in user and Flask-Babel the language on that context's `g`, so clear both, or one request's
+    user or language would leak into the next."""
+
+    PER_REQUEST = ("_login_user", "_flask_babel")
 
     def open(self, *args, **kwargs):
-        g.pop("_login_user", None)
+        for name in self.PER_REQUEST:
+            g.pop(name, None)
         try:
             return super().open(*args, **kwargs)
         finally:
-            g.pop("_login_user", None)
+            for name in self.PER_REQUEST:
+                g.pop(name, None)
 
 
 @pytest.fixture(scope="session")
@@ -68,6 +74,7 @@ def _session_app(tmp_path_factory):
     app.test_client_class = IsolatedClient
     with app.app_context():
         _drop_everything(db.engine)
+        install_statement_guard(db.engine)  # every statement is also compiled for SQL Server
     upgrade_schema(app)
     yield app
     with app.app_context():

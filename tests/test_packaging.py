@@ -64,8 +64,8 @@ def test_wheel_carries_every_template_static_file_and_catalogue(wheel_files):
                 | {f"crm_server/translations/{p}" for p in _tree(ROOT / "crm_server/translations")})
     missing = sorted(expected - wheel_files)
     assert not missing, f"{len(missing)} files are missing from the wheel: {missing[:10]}"
-    if (ROOT / "crm_server/translations/zh_CN/LC_MESSAGES/messages.po").is_file():
-        assert "crm_server/translations/zh_CN/LC_MESSAGES/messages.mo" in wheel_files
+    if (ROOT / "crm_server/translations/zh_Hans_CN/LC_MESSAGES/messages.po").is_file():
+        assert "crm_server/translations/zh_Hans_CN/LC_MESSAGES/messages.mo" in wheel_files
 
 
 def test_installed_wheel_finds_its_templates_and_static_files(wheel, tmp_path):

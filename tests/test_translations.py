@@ -9,7 +9,7 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-LC = ROOT / "crm_server" / "translations" / "zh_CN" / "LC_MESSAGES"
+LC = ROOT / "crm_server" / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
 
 
