@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from sqlalchemy import Index, MetaData, Table, UniqueConstraint
+from sqlalchemy import MetaData, Table, UniqueConstraint
 from sqlalchemy.dialects.mssql import pyodbc as mssql_pyodbc
 from sqlalchemy.dialects.mssql.base import RESERVED_WORDS
 from sqlalchemy.exc import CompileError

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable
 
-from sqlalchemy import Integer, Unicode, UnicodeText, select, update
+from sqlalchemy import Integer, Unicode, UnicodeText, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 

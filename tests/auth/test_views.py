@@ -23,7 +23,7 @@ def test_fresh_install_sends_every_page_to_setup(client):
 
 def test_setup_creates_administrator_once(app, client):
     response = client.post("/setup", data={"username": "boss", "display_name": "王总", "password": "Secret123",
-                                          "confirm": "Secret123", "company_name": "华东贸易"})
+                                           "confirm": "Secret123", "company_name": "华东贸易"})
     assert response.status_code == 302
     user = db.session.scalar(select(User).where(User.username == "boss"))
     assert user.role.code == "admin" and user.department is not None
@@ -35,7 +35,7 @@ def test_setup_creates_administrator_once(app, client):
 
 def test_setup_rejects_weak_password_beside_the_field(client):
     response = client.post("/setup", data={"username": "boss", "display_name": "王总", "password": "short",
-                                          "confirm": "short"})
+                                           "confirm": "short"})
     page = response.get_data(as_text=True)
     assert response.status_code == 200
     assert "is-invalid" in page

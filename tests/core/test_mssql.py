@@ -7,14 +7,15 @@ from __future__ import annotations
 import os
 
 import pytest
-from sqlalchemy import (Column, bindparam, ForeignKey, Index, Integer, MetaData, String, Table, Text, Unicode, UnicodeText,
-                        create_engine, func, select, text)
+from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Unicode, UnicodeText,
+                        bindparam, create_engine, func, select, text)
 from sqlalchemy.schema import CreateTable
 
 from crm_server.core.models import User
 from crm_server.extensions import db
 
-from ..mssql_checks import cascade_path_problems, mssql_dialect, schema_problems, statement_problem, table_problems
+from ..mssql_checks import (cascade_path_problems, mssql_dialect, schema_problems, statement_problem,
+                            table_problems)
 
 
 def test_every_table_compiles_for_sql_server_without_traps(app):
