@@ -14,7 +14,7 @@ from .paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR
 from .version import __version__
 
 # Blueprints in sidebar order; a module appears in the menu only once its package is here.
-BLUEPRINT_MODULES = ("home", "auth", "admin")
+BLUEPRINT_MODULES = ("home", "auth", "customers", "contacts", "followups", "pool", "reminders", "activity", "admin")
 
 
 def create_app(settings: Settings | None = None, testing: bool = False) -> Flask:
@@ -84,7 +84,16 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
 
 def import_models() -> None:
     """Import every module that defines tables, so metadata (and Alembic) sees them all."""
-    from .core import audit, jobs, models  # noqa: F401
+    import importlib
+
+    from .core import audit, dictionaries, jobs, models, site_settings  # noqa: F401
+    for name in BLUEPRINT_MODULES:
+        importlib.import_module(f".{name}", __name__)
+        try:
+            importlib.import_module(f".{name}.models", __name__)
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{__name__}.{name}.models":
+                raise
     from . import demo  # noqa: F401  (registers the demo audit label; Faker is imported only when seeding)
 
 
@@ -135,23 +144,8 @@ def _register_template_helpers(app: Flask) -> None:
 
 
 def _navigation(user) -> list[dict]:
-    """Sidebar entries the user may open. Modules add themselves here as they land."""
-    from flask_babel import lazy_gettext as _l
-
-    from .core.permissions import Permission
-    if not user or not user.is_authenticated:
-        return []
-    items = [{"endpoint": "home.index", "icon": "bi-speedometer2", "label": _l("Workbench")}]
-    admin_items = [
-        ("admin.users", "bi-people", _l("Users"), Permission.ADMIN_USERS),
-        ("admin.departments", "bi-diagram-3", _l("Branches and departments"), Permission.ADMIN_ORG),
-        ("admin.roles", "bi-shield-lock", _l("Roles and permissions"), Permission.ADMIN_ROLES),
-        ("admin.audit", "bi-journal-text", _l("Audit log"), Permission.ADMIN_AUDIT),
-    ]
-    allowed = [{"endpoint": e, "icon": i, "label": lbl} for e, i, lbl, p in admin_items if user.can(p)]
-    if allowed:
-        items.append({"heading": _l("System administration"), "children": allowed})
-    return items
+    from .core.navigation import navigation
+    return navigation(user)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -32,15 +32,14 @@ def prepare(app, demo: bool = False) -> dict:
 
     from .core.database import check_connection, upgrade_schema
     from .core.models import User
-    from .core.roles import ensure_builtin_roles, grant_all_to_admin
+    from .core.roles import ensure_reference_data
     from .extensions import db
     result: dict = {}
     with app.app_context():
         check_connection(db.engine)
     result["upgrade_backup"] = upgrade_schema(app)
     with app.app_context():
-        ensure_builtin_roles()
-        grant_all_to_admin()
+        ensure_reference_data()
         db.session.commit()
         if demo and not db.session.scalar(select(func.count(User.id))):
             from .demo import seed_demo

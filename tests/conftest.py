@@ -18,7 +18,7 @@ from crm_server import create_app
 from crm_server.config import load_config
 from crm_server.core import security
 from crm_server.core.database import upgrade_schema
-from crm_server.core.roles import ensure_builtin_roles, grant_all_to_admin
+from crm_server.core.roles import ensure_reference_data
 from crm_server.extensions import db
 
 from . import factories
@@ -101,8 +101,7 @@ def app(_session_app):
     app.config["WTF_CSRF_ENABLED"] = False  # tests post forms directly; test_csrf turns it back on
     with app.app_context():
         _clean_tables()
-        ensure_builtin_roles()
-        grant_all_to_admin()
+        ensure_reference_data()
         db.session.commit()
         yield app
         db.session.rollback()

@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.models import Branch, Department, Role, User
-from ..core.roles import ADMIN, ensure_builtin_roles, grant_all_to_admin
+from ..core.roles import ADMIN, ensure_reference_data
 from ..core.security import check_password_rules, hash_password, new_session_token, verify_password
 from ..core.types import utcnow
 from ..extensions import db
@@ -38,8 +38,7 @@ def create_administrator(username: str, display_name: str, password: str, compan
         raise DomainError(_("Setup has already been completed."))
     username = username.strip()
     check_password_rules(password)
-    ensure_builtin_roles()
-    grant_all_to_admin()
+    ensure_reference_data()
     admin_role = db.session.scalar(select(Role).where(Role.code == ADMIN))
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise DomainError(_("This username is already taken."), "username")

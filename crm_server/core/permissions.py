@@ -37,6 +37,7 @@ class PermissionDef:
     code: str
     label: object
     group: object
+    default_roles: tuple[str, ...] = ()  # built-in roles that hold it out of the box
 
 
 # Domains register their permissions and record types at import; the role editor lists them.
@@ -44,8 +45,8 @@ PERMISSIONS: dict[str, PermissionDef] = {}
 RECORD_TYPES: dict[str, object] = {}
 
 
-def register_permission(code: str, label, group) -> str:
-    PERMISSIONS[code] = PermissionDef(code, label, group)
+def register_permission(code: str, label, group, default_roles: tuple[str, ...] = ()) -> str:
+    PERMISSIONS[code] = PermissionDef(code, label, group, tuple(default_roles))
     return code
 
 
@@ -60,7 +61,10 @@ class Permission:
     ADMIN_ORG = register_permission("admin.org", _l("Manage branches and departments"), _l("Administration"))
     ADMIN_USERS = register_permission("admin.users", _l("Manage users"), _l("Administration"))
     ADMIN_ROLES = register_permission("admin.roles", _l("Manage roles and permissions"), _l("Administration"))
-    ADMIN_AUDIT = register_permission("admin.audit", _l("View the audit log"), _l("Administration"))
+    ADMIN_AUDIT = register_permission("admin.audit", _l("View the audit log"), _l("Administration"),
+                                      default_roles=("sales_director",))
+    ADMIN_DICTIONARIES = register_permission("admin.dictionaries", _l("Edit dictionaries and settings"),
+                                             _l("Administration"))
 
 
 def require(*permissions: str):
@@ -114,14 +118,19 @@ def visible_owner_ids(user: User, record_type: str | None = None):
     return OWN_ONLY
 
 
-def scoped(stmt: Select, user: User, owner_column, record_type: str | None = None) -> Select:
-    """Restrict `stmt` to records whose `owner_column` is a user within `user`'s data scope."""
+def scope_condition(user: User, owner_column, record_type: str | None = None):
+    """The WHERE clause: `owner_column` is a user within `user`'s data scope (to combine with OR, e.g. sharing)."""
     owners = visible_owner_ids(user, record_type)
     if owners is None:
-        return stmt.where(true())
+        return true()
     if owners is OWN_ONLY:
-        return stmt.where(owner_column == user.id)
-    return stmt.where(owner_column.in_(owners))
+        return owner_column == user.id
+    return owner_column.in_(owners)
+
+
+def scoped(stmt: Select, user: User, owner_column, record_type: str | None = None) -> Select:
+    """Restrict `stmt` to records whose `owner_column` is a user within `user`'s data scope."""
+    return stmt.where(scope_condition(user, owner_column, record_type))
 
 
 def can_see_owner(user: User, owner_id: int | None, record_type: str | None = None) -> bool:

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.models import Branch, Department, Role, User
-from ..core.roles import ADMIN, ensure_builtin_roles, grant_all_to_admin
+from ..core.roles import ADMIN, ensure_reference_data
 from ..core.security import check_password_rules, hash_password, new_session_token
 from ..core.types import utcnow
 from ..extensions import db
@@ -34,8 +34,7 @@ def seed_demo(size: str = "small", admin_password: str | None = None) -> dict:
     """
     if size not in SIZES:
         raise ValueError(f"size must be one of {SIZES}, not {size!r}")
-    ensure_builtin_roles()
-    grant_all_to_admin()
+    ensure_reference_data()
     if admin_password is not None:
         _check_admin_possible(admin_password)
     ctx = DemoContext(size=size, password_hash=hash_password(DEMO_PASSWORD))

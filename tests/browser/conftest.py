@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from crm_server.core.roles import ensure_builtin_roles, grant_all_to_admin
+from crm_server.core.roles import ensure_reference_data
 from crm_server.extensions import db
 
 from ..conftest import _clean_tables
@@ -62,8 +62,7 @@ def live_app(_session_app, live_server):
     app.extensions.pop("crm_setup_done", None)
     with app.app_context():
         _clean_tables()
-        ensure_builtin_roles()
-        grant_all_to_admin()
+        ensure_reference_data()
         db.session.commit()
         db.session.remove()
     yield app

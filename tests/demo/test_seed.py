@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from crm_server.core.audit import AuditLog, action_label
 from crm_server.core.errors import DomainError
 from crm_server.core.models import Branch, Department, User
-from crm_server.core.roles import ensure_builtin_roles
+from crm_server.core.roles import ensure_reference_data
 from crm_server.demo import DEMO_PASSWORD, seed_demo
 from crm_server.extensions import db
 from tests.conftest import _clean_tables
@@ -26,7 +26,7 @@ def _people() -> list[tuple]:
 def _empty_database() -> None:
     db.session.rollback()
     _clean_tables()
-    ensure_builtin_roles()
+    ensure_reference_data()
     db.session.commit()
 
 

@@ -1,0 +1,65 @@
+"""跟进记录: calls, visits, meetings and messages with a customer, and the files attached to them."""
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import ForeignKey, Index, Integer, Unicode, UnicodeText
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..contacts.models import Contact
+from ..core.models import User
+from ..core.types import UTCDateTime, utcnow
+from ..customers.models import Customer
+from ..extensions import db
+
+
+class FollowUp(db.Model):
+    __tablename__ = "followups"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), nullable=False)
+    # NO ACTION on purpose: customers -> contacts -> followups would be a second path (SQL Server error 1785).
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    kind: Mapped[str] = mapped_column(Unicode(20), nullable=False)  # call / visit / meeting / email / wechat / other
+    happened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
+    content: Mapped[str] = mapped_column(UnicodeText, nullable=False)
+    outcome: Mapped[str | None] = mapped_column(Unicode(500))
+    next_step: Mapped[str | None] = mapped_column(Unicode(500))
+    next_followup_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    next_done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # the planned next contact happened
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    customer: Mapped[Customer] = relationship()
+    contact: Mapped[Contact | None] = relationship()
+    user: Mapped[User] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="followup", cascade="all, delete-orphan",
+                                                         order_by="Attachment.id")
+
+    __table_args__ = (
+        Index("ix_followups_customer_time", "customer_id", "happened_at", "id"),
+        Index("ix_followups_user_time", "user_id", "happened_at"),
+        Index("ix_followups_user_next", "user_id", "next_done_at", "next_followup_at"),
+    )
+
+    def __str__(self) -> str:
+        return f"{self.customer.name if self.customer else ''} {self.happened_at:%Y-%m-%d}"
+
+
+class Attachment(db.Model):
+    """A file on a follow-up, stored under the data folder's uploads/ with a random name."""
+
+    __tablename__ = "followup_attachments"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"), nullable=False,
+                                             index=True)
+    filename: Mapped[str] = mapped_column(Unicode(255), nullable=False)
+    stored_name: Mapped[str] = mapped_column(Unicode(80), nullable=False, unique=True)
+    content_type: Mapped[str] = mapped_column(Unicode(120), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    followup: Mapped[FollowUp] = relationship(back_populates="attachments")
+
+    def __str__(self) -> str:
+        return self.filename
