@@ -20,6 +20,15 @@ FLASK_APP=crm_server:create_app .venv/bin/flask db migrate -d crm_server/migrati
 f=$(ls crm_server/migrations/versions/20261125_*.py)
 # a fixed revision id, so regenerating does not change what other files point at
 sed -i "s/^revision = '[0-9a-f]*'/revision = 'c3a5e1d2b4f6'/; s/^Revision ID: [0-9a-f]*/Revision ID: c3a5e1d2b4f6/" "$f"
+# Downgrade: drop the tables only (their indexes go with them; MariaDB refuses to drop an index a foreign key uses).
+python3 - "$f" <<'PY'
+import re, sys
+path = sys.argv[1]
+text = open(path).read()
+head, down = text.split("def downgrade():", 1)
+drops = re.findall(r"^    op\.drop_table\('[a-z_]+'\)$", down, re.M)
+open(path, "w").write(head + "def downgrade():\n    # Dropping a table drops its indexes too.\n" + "\n".join(drops) + "\n")
+PY
 mv "$f" crm_server/migrations/versions/20261125_c3a5e1d2b4f6_customers_contacts_followups_pool.py
 rm -rf "$tmp"
 echo "regenerated"
