@@ -289,7 +289,7 @@ def test_create_role_generates_code_and_is_audited(admin):
 
 def test_update_role_records_permission_changes(admin):
     sales = role("sales")
-    before = ",".join(sorted(sales.permissions))
+    before = ", ".join(sorted(sales.permissions))
     services.update_role(admin, sales, name=sales.name, permissions=[Permission.ADMIN_AUDIT],
                          data_scope=Scope.DEPARTMENT)
     assert sales.code == "sales" and sales.permissions == {Permission.ADMIN_AUDIT}
