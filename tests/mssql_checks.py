@@ -6,6 +6,7 @@ statement the suite runs is compiled for mssql too (see `statement_problem`).
 """
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 
 from sqlalchemy import MetaData, Table, UniqueConstraint
@@ -152,6 +153,7 @@ def schema_problems(metadata: MetaData) -> list[str]:
 # --- the statement guard --------------------------------------------------------------------------
 
 GUARDED = (Select, CompoundSelect, Insert, Update, Delete)
+BOOLEAN_IS = re.compile(r"\bIS (NOT )?[01]\b")
 
 
 def statement_problem(statement, params=None, dialect=None) -> str | None:
@@ -165,6 +167,9 @@ def statement_problem(statement, params=None, dialect=None) -> str | None:
         compiled = statement.compile(dialect=dialect)
     except CompileError as exc:
         return f"does not compile for SQL Server: {exc}"
+    if BOOLEAN_IS.search(compiled.string):
+        # `col.is_(True)` renders "col IS 1", a syntax error on SQL Server; write `col == true()` instead.
+        return "compares a boolean with IS 1 / IS 0, a syntax error on SQL Server; use `column == true()`"
     values = compiled.construct_params(params or None, _check=False)
     count = 0
     for key, value in values.items():

@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
 from sqlalchemy import select
 
-from ..core.audit import action_label
+from ..core.audit import (ENTITY_LABELS, FIELD_LABELS, action_label, register_entity_labels,
+                          register_field_labels)
 from ..core.errors import DomainError
 from ..core.models import Branch, Department, Role, User
 from ..core.pagination import paginate
@@ -21,15 +22,15 @@ from .forms import BranchForm, DepartmentForm, PasswordResetForm, UserCreateForm
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-# Readable names of the record types the audit log names by table.
-ENTITY_TYPE_LABELS = {
+# Readable names of what the organisation's audit rows record (core.audit keeps every domain's).
+register_entity_labels({
     "users": _l("User"),
     "branches": _l("Branch"),
     "departments": _l("Department"),
     "roles": _l("Role"),
-}
+})
 # Readable names of the fields audit rows record; others show as stored.
-FIELD_LABELS = {
+register_field_labels({
     "name": _l("Name"), "city": _l("City"), "address": _l("Address"), "phone": _l("Phone"),
     "sort_order": _l("Sort order"), "is_active": _l("Active"), "branch": _l("Branch"),
     "parent": _l("Parent department"), "username": _l("Username"), "display_name": _l("Name"),
@@ -37,7 +38,7 @@ FIELD_LABELS = {
     "manager": _l("Manager"), "language": _l("Language"), "description": _l("Description"),
     "data_scope": _l("Default data scope"), "permissions": _l("Permissions"),
     "locked_until": _l("Locked until"),
-}
+})
 
 
 def _apply_field_error(form, exc: DomainError) -> None:
@@ -379,8 +380,8 @@ def audit():
     page = paginate(stmt, page=_int_arg("page") or 1, per_page=_int_arg("per_page") or 50)
     actions = sorted(((code, action_label(code)) for code in services.audit_actions_in_use()),
                      key=lambda pair: pair[1])
-    entity_types = [(code, str(ENTITY_TYPE_LABELS.get(code, code)))
+    entity_types = [(code, str(ENTITY_LABELS.get(code, code)))
                     for code in services.audit_entity_types_in_use()]
     return render_template("admin/audit.html", page=page, filters=filters, actors=services.user_choices(),
-                           actions=actions, entity_types=entity_types, entity_type_labels=ENTITY_TYPE_LABELS,
+                           actions=actions, entity_types=entity_types, entity_type_labels=ENTITY_LABELS,
                            field_labels=FIELD_LABELS)

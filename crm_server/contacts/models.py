@@ -42,6 +42,9 @@ class Contact(TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_contacts_customer", "customer_id", "deleted_at", "is_primary"),
         Index("ix_contacts_name", "name"),
+        # the contact list: newest first, and its decision-role filter
+        Index("ix_contacts_live_created", "deleted_at", "created_at", "id"),
+        Index("ix_contacts_decision_role", "decision_role", "deleted_at"),
     )
 
     def __str__(self) -> str:

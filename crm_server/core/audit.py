@@ -102,6 +102,22 @@ def register_actions(labels: dict[str, object]) -> None:
     ACTION_LABELS.update(labels)
 
 
+# Readable names of the tables (entity types) and fields audit rows name, for pages that show the log;
+# each domain registers its own. The first registration of a name wins.
+ENTITY_LABELS: dict[str, object] = {}
+FIELD_LABELS: dict[str, object] = {}
+
+
+def register_entity_labels(labels: dict[str, object]) -> None:
+    for key, label in labels.items():
+        ENTITY_LABELS.setdefault(key, label)
+
+
+def register_field_labels(labels: dict[str, object]) -> None:
+    for key, label in labels.items():
+        FIELD_LABELS.setdefault(key, label)
+
+
 def action_label(action: str) -> str:
     label = ACTION_LABELS.get(action)
     return str(label) if label is not None else action

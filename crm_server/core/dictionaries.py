@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Boolean, Index, Integer, Unicode, select
+from sqlalchemy import Boolean, Index, Integer, Unicode, select, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -54,7 +54,7 @@ def ensure_default_items() -> int:
 def items(kind: str, include_inactive: bool = False) -> list[DictionaryItem]:
     stmt = select(DictionaryItem).where(DictionaryItem.kind == kind)
     if not include_inactive:
-        stmt = stmt.where(DictionaryItem.is_active.is_(True))
+        stmt = stmt.where(DictionaryItem.is_active == true())
     return list(db.session.scalars(stmt.order_by(DictionaryItem.sort_order, DictionaryItem.id)))
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from .models import Role, RolePermission
-from .permissions import PERMISSIONS, Permission, Scope
+from .permissions import PERMISSIONS, Scope
 
 ADMIN = "admin"
 

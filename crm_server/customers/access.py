@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, true
 
 from ..core.models import User
 from ..core.permissions import register_permission, register_record_type, scope_condition
@@ -40,7 +40,7 @@ class CustomerPermission:
 def _collaborating(user: User, editable: bool):
     shared = select(CustomerCollaborator.customer_id).where(CustomerCollaborator.user_id == user.id)
     if editable:
-        shared = shared.where(CustomerCollaborator.can_edit.is_(True))
+        shared = shared.where(CustomerCollaborator.can_edit == true())
     return Customer.id.in_(shared)
 
 

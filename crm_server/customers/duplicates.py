@@ -3,11 +3,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, or_, select
 
+from ..core import audit
+from ..core.errors import DomainError
 from ..core.models import User
-from ..core.site_settings import get_list
+from ..core.site_settings import get_list, set_setting
 from ..extensions import db
 from . import normalise
 from .access import customer_condition
@@ -17,6 +20,8 @@ FIELDS = {"name": _l("Name"), "phone": _l("Phone"), "email": _l("E-mail"), "cred
 BLOCKING_KEY = "customers.duplicate_blocking_fields"
 DEFAULT_BLOCKING = ("credit_code",)  # the same credit code is the same legal entity: refuse by default
 MAX_MATCHES = 10
+
+audit.register_actions({"settings.updated": _l("Changed a setting")})
 
 
 @dataclass
@@ -59,3 +64,21 @@ def find_duplicates(user: User, name: str | None = None, phone: str | None = Non
         matches.append(DuplicateMatch(row.id, row.name, row.display_name, matched, bool(row.visible)))
     matches.sort(key=lambda m: (-len(m.fields), m.customer_id))
     return matches[:MAX_MATCHES]
+
+
+def set_blocking_fields(actor: User | None, fields) -> list[str]:
+    """Choose the fields on which a duplicate match refuses a save (an empty choice: matches only warn).
+    Unknown names are refused; the change is audited. Only flushes."""
+    chosen = set(fields or ())
+    unknown = chosen - set(FIELDS)
+    if unknown:
+        raise DomainError(_("Unknown duplicate-check field: %(names)s", names=", ".join(sorted(unknown))),
+                          "blocking_fields")
+    ordered = [name for name in FIELDS if name in chosen]  # stored in the order the form shows them
+    before = sorted(blocking_fields(), key=list(FIELDS).index)
+    if before == ordered:
+        return ordered
+    set_setting(BLOCKING_KEY, ",".join(ordered))
+    audit.record(actor, "settings.updated", None, {BLOCKING_KEY: [",".join(before), ",".join(ordered)]},
+                 label=str(_l("Duplicate check")))
+    return ordered

@@ -37,8 +37,14 @@ class FollowUp(db.Model):
 
     __table_args__ = (
         Index("ix_followups_customer_time", "customer_id", "happened_at", "id"),
-        Index("ix_followups_user_time", "user_id", "happened_at"),
+        # kind too: the activity statistics (per user and kind over a period) read this index alone
+        Index("ix_followups_user_time", "user_id", "happened_at", "kind"),
         Index("ix_followups_user_next", "user_id", "next_done_at", "next_followup_at"),
+        # the follow-up list: newest first, and its kind filter
+        Index("ix_followups_time", "happened_at", "id"),
+        Index("ix_followups_kind_time", "kind", "happened_at"),
+        # the hourly reminder job: open plans of every user coming due
+        Index("ix_followups_open_plans", "next_done_at", "next_followup_at"),
     )
 
     def __str__(self) -> str:

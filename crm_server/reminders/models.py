@@ -29,6 +29,8 @@ class Reminder(db.Model):
     __table_args__ = (
         Index("uq_reminders_user_source", "user_id", "source_key", unique=True),
         Index("ix_reminders_open", "user_id", "done_at", "due_at"),
+        # the jobs that read across users: the digest (not yet e-mailed) and closing finished plans
+        Index("ix_reminders_pending", "done_at", "kind", "emailed_at"),
     )
 
     def __str__(self) -> str:

@@ -6,7 +6,7 @@ import json
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from crm_server.core.audit import AuditLog
 from crm_server.core.models import Branch, Department, Role, User
@@ -394,7 +394,7 @@ def test_create_edit_and_delete_role(client, as_admin):
 def test_role_name_errors_show_beside_the_field(client, as_admin):
     page = page_of(client.post("/admin/roles/new", data={"name": "销售人员", "data_scope": "own"}))
     assert invalid_fields(page) == {"name"}
-    assert db.session.scalar(select(func.count(Role.id)).where(Role.is_builtin.is_(False))) == 0
+    assert db.session.scalar(select(func.count(Role.id)).where(Role.is_builtin == false())) == 0
 
 
 def test_builtin_role_and_role_in_use_cannot_be_deleted(client, as_admin):

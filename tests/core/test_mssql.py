@@ -8,7 +8,7 @@ import os
 
 import pytest
 from sqlalchemy import (Column, ForeignKey, Index, Integer, MetaData, String, Table, Text, Unicode, UnicodeText,
-                        bindparam, create_engine, func, select, text)
+                        bindparam, create_engine, func, select, text, true)
 from sqlalchemy.schema import CreateTable
 
 from crm_server.core.models import User
@@ -79,6 +79,12 @@ def test_statement_guard_counts_expanded_parameters():
     # integer ids rendered inline (literal_execute) are not parameters
     ids = bindparam("ids", list(range(5000)), expanding=True, literal_execute=True)
     assert statement_problem(select(User.id).where(User.id.in_(ids))) is None
+
+
+def test_statement_guard_rejects_boolean_is_comparisons():
+    problem = statement_problem(select(User.id).where(User.is_active.is_(True)))
+    assert problem is not None and "IS 1" in problem
+    assert statement_problem(select(User.id).where(User.is_active == true())) is None
 
 
 def test_the_guard_is_on_for_the_whole_suite(app):

@@ -2,7 +2,7 @@
 
 Revision ID: c3a5e1d2b4f6
 Revises: e0e2a1f8bb03
-Create Date: 2026-11-25 08:40:12.464408
+Create Date: 2026-11-25 09:42:11.638832
 
 """
 from alembic import op
@@ -142,6 +142,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_customers_email_key'), ['email_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_industry_id'), ['industry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_level_id'), ['level_id'], unique=False)
+        batch_op.create_index('ix_customers_live_city', ['city', 'deleted_at', 'owner_id'], unique=False)
         batch_op.create_index('ix_customers_live_created', ['deleted_at', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_customers_live_last_followup', ['deleted_at', 'last_followup_at', 'id'], unique=False)
         batch_op.create_index('ix_customers_live_name', ['deleted_at', 'name', 'id'], unique=False)
@@ -172,6 +173,7 @@ def upgrade():
     )
     with op.batch_alter_table('reminders', schema=None) as batch_op:
         batch_op.create_index('ix_reminders_open', ['user_id', 'done_at', 'due_at'], unique=False)
+        batch_op.create_index('ix_reminders_pending', ['done_at', 'kind', 'emailed_at'], unique=False)
         batch_op.create_index('uq_reminders_user_source', ['user_id', 'source_key'], unique=True)
 
     op.create_table('saved_views',
@@ -216,6 +218,8 @@ def upgrade():
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contacts_birthday_md'), ['birthday_md'], unique=False)
         batch_op.create_index('ix_contacts_customer', ['customer_id', 'deleted_at', 'is_primary'], unique=False)
+        batch_op.create_index('ix_contacts_decision_role', ['decision_role', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_contacts_live_created', ['deleted_at', 'created_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_contacts_mobile_digits'), ['mobile_digits'], unique=False)
         batch_op.create_index('ix_contacts_name', ['name'], unique=False)
 
@@ -282,8 +286,11 @@ def upgrade():
     with op.batch_alter_table('followups', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_followups_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_followups_customer_time', ['customer_id', 'happened_at', 'id'], unique=False)
+        batch_op.create_index('ix_followups_kind_time', ['kind', 'happened_at'], unique=False)
+        batch_op.create_index('ix_followups_open_plans', ['next_done_at', 'next_followup_at'], unique=False)
+        batch_op.create_index('ix_followups_time', ['happened_at', 'id'], unique=False)
         batch_op.create_index('ix_followups_user_next', ['user_id', 'next_done_at', 'next_followup_at'], unique=False)
-        batch_op.create_index('ix_followups_user_time', ['user_id', 'happened_at'], unique=False)
+        batch_op.create_index('ix_followups_user_time', ['user_id', 'happened_at', 'kind'], unique=False)
 
     op.create_table('followup_attachments',
     sa.Column('id', sa.Integer(), nullable=False),

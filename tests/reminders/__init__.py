@@ -1,0 +1,1 @@
+"""Tests of the reminder centre, its jobs and the daily digest."""
