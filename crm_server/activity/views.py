@@ -7,6 +7,7 @@ from flask_login import current_user, login_required
 
 from ..core.errors import DomainError
 from ..core.pagination import paginate
+from ..core.web import int_arg as _int_arg
 from . import services
 from .forms import ActivityFilterForm
 
@@ -21,11 +22,6 @@ METRIC_LABELS = {
     "released": _l("Released to the pool"),
     "overdue": _l("Overdue plans"),
 }
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 9 else None
 
 
 @bp.get("/")

@@ -10,6 +10,7 @@ from ..core.audit import register_entity_labels, register_field_labels
 from ..core.dictionaries import DICTIONARIES, DictionaryItem
 from ..core.errors import DomainError
 from ..core.permissions import Permission, require
+from ..core.web import apply_field_error as _apply_field_error
 from ..customers import duplicates
 from ..extensions import db
 from . import dictionary_services as services
@@ -27,14 +28,6 @@ def _get_item(item_id: int) -> DictionaryItem:
     if item is None or item.kind not in DICTIONARIES:
         abort(404)
     return item
-
-
-def _apply_field_error(form, exc: DomainError) -> None:
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def _render_dictionaries(kind: str, form: DictionaryItemForm):

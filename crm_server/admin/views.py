@@ -1,9 +1,8 @@
 """System administration pages: branches and departments, users, roles, the audit log."""
 from __future__ import annotations
 
-import datetime as dt
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user
@@ -16,6 +15,7 @@ from ..core.models import Branch, Department, Role, User
 from ..core.pagination import paginate
 from ..core.permissions import PERMISSIONS, RECORD_TYPES, Permission, Scope, require
 from ..core.roles import ADMIN, role_label
+from ..core.web import date_arg as _date_arg, get_or_404 as _get_or_404, int_arg as _int_arg, save_form as _save
 from ..extensions import db
 from . import services
 from .forms import BranchForm, DepartmentForm, PasswordResetForm, UserCreateForm, UserForm, role_form
@@ -39,40 +39,6 @@ register_field_labels({
     "data_scope": _l("Default data scope"), "permissions": _l("Permissions"),
     "locked_until": _l("Locked until"),
 })
-
-
-def _apply_field_error(form, exc: DomainError) -> None:
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
-
-
-def _get_or_404(model, record_id: int):
-    record = db.session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    # Bounded, so a pasted huge number is ignored rather than overflowing an INTEGER column.
-    return int(value) if value.isdigit() and len(value) <= 9 else None
-
-
-def _save(form, action, success: str) -> bool:
-    """Run a service call for a validated form: commit once and flash, or roll back and show the message."""
-    try:
-        action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _apply_field_error(form, exc)
-        return False
-    flash(success, "success")
-    return True
 
 
 # --- branches and departments -----------------------------------------------------------------
@@ -360,13 +326,6 @@ def role_delete(role_id: int):
 
 
 # --- audit log --------------------------------------------------------------------------------
-
-def _date_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
 
 @bp.get("/audit")
 @login_required

@@ -8,6 +8,7 @@ from markupsafe import Markup
 
 from ..core.errors import DomainError
 from ..core.pagination import paginate
+from ..core.web import int_arg as _int_arg, save_form as _save
 from ..customers.access import can_edit, get_customer
 from ..extensions import db
 from . import services
@@ -17,23 +18,9 @@ from .sections import PANELS
 bp = Blueprint("contacts", __name__, url_prefix="/contacts")
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    # Bounded, so a pasted huge number is ignored rather than overflowing an INTEGER column.
-    return int(value) if value.isdigit() and len(value) <= 9 else None
-
-
 def customer_url(customer_id: int, anchor: str | None = "contacts") -> str:
     """The customer's page at its contacts section."""
     return url_for("customers.detail", customer_id=customer_id, _anchor=anchor)
-
-
-def _apply_field_error(form, exc: DomainError) -> None:
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 @bp.get("/")
@@ -65,17 +52,6 @@ def detail(contact_id: int):
               for panel in PANELS]
     return render_template("contacts/detail.html", contact=contact, can_edit=editable, panels=panels,
                            decision_roles=services.DECISION_ROLES, genders=services.GENDERS)
-
-
-def _save(form, action) -> bool:
-    try:
-        action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _apply_field_error(form, exc)
-        return False
-    return True
 
 
 @bp.route("/new", methods=["GET", "POST"])

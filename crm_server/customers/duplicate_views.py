@@ -11,6 +11,7 @@ from ..core.errors import DomainError
 from ..core.navigation import register_nav
 from ..core.pagination import paginate
 from ..core.permissions import require
+from ..core.web import apply_field_error as _apply_field_error, int_arg as _int_arg
 from ..extensions import db
 from . import merge as merging
 from . import recycle_bin as bin_service
@@ -33,11 +34,6 @@ def customer_url(customer_id: int) -> str | None:
     if DETAIL_ENDPOINT not in current_app.view_functions:
         return None
     return url_for(DETAIL_ENDPOINT, customer_id=customer_id)
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 9 else None
 
 
 def _owner_label(match) -> str:
@@ -109,14 +105,6 @@ def _display(customer: Customer, field: str) -> str:
     if field == "kind":
         return str(KIND_LABELS.get(value, value or ""))
     return "" if value is None else str(value)
-
-
-def _apply_field_error(form, exc: DomainError) -> None:
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 @bp.route("/<int:customer_id>/merge/<int:other_id>", methods=["GET", "POST"])

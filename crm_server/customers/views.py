@@ -19,6 +19,7 @@ from ..core.errors import DomainError
 from ..core.models import User
 from ..core.pagination import PAGE_SIZES, paginate
 from ..core.permissions import require
+from ..core.web import apply_field_error as _apply_field_error
 from ..extensions import db
 from . import services
 from .access import CustomerPermission, can_edit, get_customer
@@ -153,14 +154,6 @@ def _list_url(query: str = "", **extra) -> str:
         args.setlist(key, value if isinstance(value, list) else [value])
     pairs = [(key, value) for key, values in args.lists() for value in values if value not in (None, "")]
     return url_for("customers.index") + (f"?{urlencode(pairs)}" if pairs else "")
-
-
-def _apply_field_error(form, exc: DomainError) -> None:
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 # --- the list ---------------------------------------------------------------------------------

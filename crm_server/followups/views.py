@@ -11,6 +11,7 @@ from flask_login import current_user, login_required
 from ..contacts import services as contacts
 from ..core.errors import DomainError
 from ..core.pagination import paginate
+from ..core.web import apply_field_error as _apply_field_error, date_arg as _date_arg, int_arg as _int_arg
 from ..customers.access import get_customer
 from ..extensions import db
 from . import attachments, services
@@ -30,30 +31,9 @@ def _allow_attachments(endpoint, values):
         request.max_content_length = attachments.MAX_REQUEST_SIZE
 
 
-def _int_arg(name: str, args=None) -> int | None:
-    value = (args if args is not None else request.args).get(name, "")
-    # Bounded, so a pasted huge number is ignored rather than overflowing an INTEGER column.
-    return int(value) if value.isdigit() and len(value) <= 9 else None
-
-
-def _date_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def customer_url(customer_id: int, anchor: str | None = "followups") -> str:
     """The customer's page at its follow-ups section."""
     return url_for("customers.detail", customer_id=customer_id, _anchor=anchor)
-
-
-def _apply_field_error(form, exc: DomainError) -> None:
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
 
 
 def _now_local() -> dt.datetime:

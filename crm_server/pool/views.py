@@ -2,7 +2,6 @@
 hand-over of departing staff, customers that need a new owner, and the pool administration pages."""
 from __future__ import annotations
 
-import datetime as dt
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -16,6 +15,7 @@ from ..core.models import Branch, User
 from ..core.pagination import paginate
 from ..core.permissions import require
 from ..core.roles import role_label
+from ..core.web import date_arg as _date_arg, get_or_404 as _get_or_404, int_arg as _int_arg, save_form as _save
 from ..customers.access import CustomerPermission, visible_customers
 from ..customers.dictionaries import INDUSTRY, LEVEL
 from ..customers.models import Customer
@@ -32,19 +32,6 @@ MAX_IDS = 1000  # customers one request may name (a page holds at most 100)
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-def _int_arg(name: str, source=None) -> int | None:
-    value = (source if source is not None else request.args).get(name, "")
-    # Bounded, so a pasted huge number is ignored rather than overflowing an INTEGER column.
-    return int(value) if value.isdigit() and len(value) <= 9 else None
-
-
-def _date_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
 
 def _ids(source) -> list[int]:
     """Customer ids a form or link names (`ids`, repeated); anything else in it is a bad request."""
@@ -75,27 +62,6 @@ def customers_url() -> str:
     if "customers.index" not in current_app.view_functions:
         return url_for("pool.index")
     return url_for("customers.index")
-
-
-def _apply_field_error(form, exc: DomainError) -> None:
-    field = form._fields.get(exc.field) if exc.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        flash(exc.message, "danger")
-
-
-def _save(form, action, success: str) -> bool:
-    """Run a service call for a validated form: commit once and flash, or roll back and show the message."""
-    try:
-        result = action()
-        db.session.commit()
-    except DomainError as exc:
-        db.session.rollback()
-        _apply_field_error(form, exc)
-        return False
-    flash(success if not callable(success) else success(result), "success")
-    return True
 
 
 def _user_label(user: User) -> str:
@@ -356,13 +322,6 @@ def orphans():
 
 
 # --- administration ---------------------------------------------------------------------------
-
-def _get_or_404(model, record_id: int):
-    record = db.session.get(model, record_id)
-    if record is None:
-        abort(404)
-    return record
-
 
 @bp.get("/settings")
 @login_required

@@ -9,6 +9,7 @@ from flask_login import current_user, login_required
 from ..core.errors import DomainError
 from ..core.i18n import local_time
 from ..core.pagination import paginate
+from ..core.web import int_arg as _int_arg
 from ..extensions import db
 from . import services
 
@@ -41,11 +42,6 @@ def reminder_bell():
         return cache[0]
 
     return {"reminder_bell": count}
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 9 else None
 
 
 def _tab(value: str | None) -> str | None:
