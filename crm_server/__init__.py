@@ -78,8 +78,11 @@ def _init_extensions(app: Flask, settings: Settings) -> None:
     login_manager.user_loader(load_user_from_session_id)
 
     from .core.backup import nightly_backup
+    from .core.database import refresh_statistics
     from .core.jobs import register_job
     register_job("backup", nightly_backup, dt.timedelta(days=1), description="daily SQLite backup")
+    register_job("database.statistics", refresh_statistics, dt.timedelta(days=1),
+                 description="query planner statistics for SQLite (ANALYZE)")
 
 
 def import_models() -> None:

@@ -78,3 +78,14 @@ def test_a_failing_job_records_its_error_and_the_others_still_run(app, counting_
     lease = db.session.get(JobLease, "test.broken")
     assert lease.last_status == "failed" and "RuntimeError: 邮件服务器拒绝连接" in lease.last_error
     assert lease.holder is None  # released, so the next tick may try again
+
+
+def test_statistics_job_gives_sqlite_planner_statistics(app, engine_name):
+    from sqlalchemy import inspect, text
+    result = run_job("database.statistics")
+    if engine_name != "sqlite":
+        assert result == "ran: not needed: the database server keeps its own statistics"
+        return
+    assert result == "ran: analyzed"
+    assert "sqlite_stat1" in inspect(db.engine).get_table_names() or db.session.execute(
+        text("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")).scalar() == 1
