@@ -69,15 +69,19 @@ class Customer(TimestampMixin, db.Model):
         back_populates="customer", cascade="all, delete-orphan")
 
     # Every list sorts and filters among live customers of an owner; these keep it in the index.
+    # The sort column leads and deleted_at trails (benchmark, 100,000 customers): PostgreSQL does not take
+    # `deleted_at IS NULL` as a fixed value, so (deleted_at, updated_at) could not give it the order and it
+    # sorted the whole table; SQLite without statistics took a leading deleted_at for a selective key and
+    # read every live customer instead of the owner's.
     __table_args__ = (
         Index("ix_customers_owner_live", "owner_id", "deleted_at", "id"),
-        Index("ix_customers_live_updated", "deleted_at", "updated_at", "id"),
-        Index("ix_customers_live_created", "deleted_at", "created_at", "id"),
-        Index("ix_customers_live_name", "deleted_at", "name", "id"),
-        Index("ix_customers_live_last_followup", "deleted_at", "last_followup_at", "id"),
-        Index("ix_customers_live_next_followup", "deleted_at", "next_followup_at", "id"),
-        Index("ix_customers_city", "province", "city"),
-        # the list's city filter choices (SELECT DISTINCT city) read this index alone, not the table
+        Index("ix_customers_live_updated", "updated_at", "id", "deleted_at"),
+        Index("ix_customers_live_created", "created_at", "id", "deleted_at"),
+        Index("ix_customers_live_name", "name", "id", "deleted_at"),
+        Index("ix_customers_live_last_followup", "last_followup_at", "id", "deleted_at"),
+        Index("ix_customers_live_next_followup", "next_followup_at", "id", "deleted_at"),
+        # the list's province and city filter choices (SELECT DISTINCT) read these indexes alone, not the table
+        Index("ix_customers_city", "province", "city", "deleted_at", "owner_id"),
         Index("ix_customers_live_city", "city", "deleted_at", "owner_id"),
         Index("ix_customers_pool", "pool_id", "deleted_at", "released_at"),
     )

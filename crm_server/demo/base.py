@@ -1,6 +1,7 @@
 """What the demo seeders share: the size asked for, one password hash, seeded Faker, and what was made."""
 from __future__ import annotations
 
+import random
 import zlib
 from dataclasses import dataclass, field
 
@@ -28,6 +29,10 @@ class DemoContext:
     def active_users(self, *role_codes: str) -> list[User]:
         """The demo staff still employed with one of these roles, in the order they were made."""
         return [u for u in self.users if u.is_active and u.role.code in role_codes]
+
+    def rng(self, seeder: str) -> random.Random:
+        """A random generator seeded from the seeder's name and the size: the same data on every run."""
+        return random.Random(zlib.crc32(f"{seeder}:{self.size}".encode()))
 
     def faker(self, seeder: str):
         """A zh_CN Faker seeded from the seeder's name: the same data on every run, and a change to one

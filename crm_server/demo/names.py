@@ -51,6 +51,11 @@ GIVEN_NAMES = (
 )
 
 _SURNAME_WEIGHTS = [weight for _name, _pinyin, weight in SURNAMES]
+# Given names above that are usually a woman's; the rest are read as a man's (good enough for a demo).
+FEMALE_GIVEN_NAMES = frozenset((
+    "芳", "娜", "敏", "静", "丽", "艳", "娟", "霞", "琳", "颖", "倩", "婷", "雪", "慧", "瑶", "桂英", "秀英", "秀兰",
+    "海燕", "晓燕", "晓红", "丽娟", "丽华", "文静", "梓涵", "佳怡", "欣怡", "雨涵", "嘉欣", "婷婷", "丹丹", "晶晶",
+    "玉兰", "春梅", "红梅", "思琪", "梦瑶", "雅琴", "美玲", "佳琪", "诗涵", "玉梅", "金凤"))
 
 
 def person_name(rng: random.Random) -> tuple[str, str]:
@@ -58,3 +63,10 @@ def person_name(rng: random.Random) -> tuple[str, str]:
     surname, surname_pinyin, _weight = rng.choices(SURNAMES, weights=_SURNAME_WEIGHTS)[0]
     given, given_pinyin = rng.choice(GIVEN_NAMES)
     return surname + given, surname_pinyin + given_pinyin
+
+
+def person(rng: random.Random) -> tuple[str, str, str]:
+    """(Chinese name, pinyin, "male" or "female"), drawn like person_name."""
+    surname, surname_pinyin, _weight = rng.choices(SURNAMES, weights=_SURNAME_WEIGHTS)[0]
+    given, given_pinyin = rng.choice(GIVEN_NAMES)
+    return surname + given, surname_pinyin + given_pinyin, "female" if given in FEMALE_GIVEN_NAMES else "male"

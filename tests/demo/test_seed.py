@@ -2,7 +2,7 @@
 import re
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from crm_server.core.audit import AuditLog, action_label
 from crm_server.core.errors import DomainError
@@ -123,7 +123,7 @@ def test_sample_users_sign_in_with_the_demo_password(app, client, admin):
 def test_former_employees_cannot_sign_in(app, client, admin):
     seed_demo()
     db.session.commit()
-    former = db.session.scalar(select(User).where(User.is_active.is_(False)).order_by(User.id).limit(1))
+    former = db.session.scalar(select(User).where(User.is_active == false()).order_by(User.id).limit(1))
     response = client.post("/login", data={"username": former.username, "password": DEMO_PASSWORD})
     page = response.get_data(as_text=True)
     assert "disabled" in page or "停用" in page

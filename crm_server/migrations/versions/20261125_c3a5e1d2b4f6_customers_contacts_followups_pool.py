@@ -2,7 +2,7 @@
 
 Revision ID: c3a5e1d2b4f6
 Revises: e0e2a1f8bb03
-Create Date: 2026-11-25 09:42:11.638832
+Create Date: 2026-11-25 10:37:51.340070
 
 """
 from alembic import op
@@ -136,18 +136,18 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_customers'))
     )
     with op.batch_alter_table('customers', schema=None) as batch_op:
-        batch_op.create_index('ix_customers_city', ['province', 'city'], unique=False)
+        batch_op.create_index('ix_customers_city', ['province', 'city', 'deleted_at', 'owner_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_credit_code'), ['credit_code'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_credit_rating'), ['credit_rating'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_email_key'), ['email_key'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_industry_id'), ['industry_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_level_id'), ['level_id'], unique=False)
         batch_op.create_index('ix_customers_live_city', ['city', 'deleted_at', 'owner_id'], unique=False)
-        batch_op.create_index('ix_customers_live_created', ['deleted_at', 'created_at', 'id'], unique=False)
-        batch_op.create_index('ix_customers_live_last_followup', ['deleted_at', 'last_followup_at', 'id'], unique=False)
-        batch_op.create_index('ix_customers_live_name', ['deleted_at', 'name', 'id'], unique=False)
-        batch_op.create_index('ix_customers_live_next_followup', ['deleted_at', 'next_followup_at', 'id'], unique=False)
-        batch_op.create_index('ix_customers_live_updated', ['deleted_at', 'updated_at', 'id'], unique=False)
+        batch_op.create_index('ix_customers_live_created', ['created_at', 'id', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_customers_live_last_followup', ['last_followup_at', 'id', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_customers_live_name', ['name', 'id', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_customers_live_next_followup', ['next_followup_at', 'id', 'deleted_at'], unique=False)
+        batch_op.create_index('ix_customers_live_updated', ['updated_at', 'id', 'deleted_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_name_key'), ['name_key'], unique=False)
         batch_op.create_index('ix_customers_owner_live', ['owner_id', 'deleted_at', 'id'], unique=False)
         batch_op.create_index(batch_op.f('ix_customers_phone_digits'), ['phone_digits'], unique=False)
@@ -287,7 +287,7 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_followups_contact_id'), ['contact_id'], unique=False)
         batch_op.create_index('ix_followups_customer_time', ['customer_id', 'happened_at', 'id'], unique=False)
         batch_op.create_index('ix_followups_kind_time', ['kind', 'happened_at'], unique=False)
-        batch_op.create_index('ix_followups_open_plans', ['next_done_at', 'next_followup_at'], unique=False)
+        batch_op.create_index('ix_followups_open_plans', ['next_followup_at', 'next_done_at'], unique=False)
         batch_op.create_index('ix_followups_time', ['happened_at', 'id'], unique=False)
         batch_op.create_index('ix_followups_user_next', ['user_id', 'next_done_at', 'next_followup_at'], unique=False)
         batch_op.create_index('ix_followups_user_time', ['user_id', 'happened_at', 'kind'], unique=False)
