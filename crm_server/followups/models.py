@@ -43,8 +43,10 @@ class FollowUp(db.Model):
         # the follow-up list: newest first, and its kind filter
         Index("ix_followups_time", "happened_at", "id"),
         Index("ix_followups_kind_time", "kind", "happened_at"),
-        # the hourly reminder job: open plans of every user coming due
-        Index("ix_followups_open_plans", "next_done_at", "next_followup_at"),
+        # the hourly reminder job: open plans of every user coming due. The date leads: with next_done_at first,
+        # SQLite took `next_done_at IS NULL` for a selective key and read every open plan of every customer
+        # when logging one follow-up (benchmark: 10 -> 65 ms) and in the activity statistics.
+        Index("ix_followups_open_plans", "next_followup_at", "next_done_at"),
     )
 
     def __str__(self) -> str:

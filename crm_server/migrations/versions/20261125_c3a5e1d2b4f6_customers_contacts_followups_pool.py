@@ -2,7 +2,7 @@
 
 Revision ID: c3a5e1d2b4f6
 Revises: e0e2a1f8bb03
-Create Date: 2026-11-25 10:37:51.340070
+Create Date: 2026-11-25 10:49:14.732858
 
 """
 from alembic import op
