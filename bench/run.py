@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="measure SQLite without planner statistics (the server's daily database.statistics "
                              "job gives them; database servers keep their own)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
-    parser.add_argument("--keep", action="store_true", help="keep the SQLite database folder afterwards")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data folder (the SQLite database)")
     parser.add_argument("--show-sql", type=float, metavar="MS",
                         help="print the statements of a page's last request that took at least MS ms")
     args = parser.parse_args(argv)
@@ -101,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    if sqlite and not args.keep:
+    if not args.keep:
         shutil.rmtree(data_dir, ignore_errors=True)
     elif sqlite:
         print(f"database kept in {data_dir}")
