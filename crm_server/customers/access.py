@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Select, select, true
+from sqlalchemy import Select, or_, select, true
 
 from ..core.models import User
-from ..core.permissions import register_permission, register_record_type, scope_condition, visible_owner_ids
+from ..core.permissions import register_permission, register_record_type, scope_condition
 from ..extensions import db
 from .models import Customer, CustomerCollaborator
 
@@ -37,22 +37,17 @@ class CustomerPermission:
                                       _l("Customers"))
 
 
-def _shared_with(user: User, editable: bool) -> Select:
+def _collaborating(user: User, editable: bool):
     shared = select(CustomerCollaborator.customer_id).where(CustomerCollaborator.user_id == user.id)
     if editable:
         shared = shared.where(CustomerCollaborator.can_edit == true())
-    return shared
+    return Customer.id.in_(shared)
 
 
 def customer_condition(user: User, editable: bool = False):
     """Live, owned customers the user may see (or edit): in the owner's data scope, or shared with the user."""
-    live = Customer.deleted_at.is_(None) & Customer.owner_id.is_not(None)
-    if visible_owner_ids(user, CUSTOMER) is None:
-        return live  # scope "all": every owned customer, shared ones included
-    # One id list (owners' customers UNION ALL shared ones) rather than `owner OR id IN (shared)`: PostgreSQL
-    # answers an OR across two indexes by reading the whole table (benchmark: 50 ms -> 3 ms per statement).
-    in_scope = select(Customer.id).where(scope_condition(user, Customer.owner_id, CUSTOMER))
-    return live & Customer.id.in_(in_scope.union_all(_shared_with(user, editable)))
+    return (Customer.deleted_at.is_(None) & Customer.owner_id.is_not(None)
+            & or_(scope_condition(user, Customer.owner_id, CUSTOMER), _collaborating(user, editable)))
 
 
 def visible_customers(user: User, stmt: Select | None = None, editable: bool = False) -> Select:
