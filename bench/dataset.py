@@ -9,8 +9,10 @@ values: keyword searches hit about as many rows as they would in real life.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import datetime as dt
 import itertools
+import json
 import random
 from dataclasses import dataclass, field
 
@@ -63,6 +65,13 @@ class Dataset:
     manager_id: int = 0
     rep_id: int = 0
     build_seconds: float = 0.0
+
+    def save(self, path) -> None:
+        path.write_text(json.dumps(dataclasses.asdict(self)), encoding="utf-8")
+
+    @classmethod
+    def load(cls, path) -> Dataset:
+        return cls(**json.loads(path.read_text(encoding="utf-8")))
 
 
 def build(customers: int, audit_rows: int, seed: int = 7, sqlite: bool = True, progress=print) -> Dataset:
@@ -273,7 +282,6 @@ class _Builder:
                 "last_deal_at": None, "recycle_warned_at": None, "deleted_at": None, "deleted_by_id": None,
                 "merged_into_id": None, "created_at": created,
             }
-            parts = [name, row["short_name"], phone, email]
             count = self._share(self.contacts_left, self.customers_left, 1, 5)
             self.contacts_left -= count
             mine = []
@@ -293,9 +301,9 @@ class _Builder:
                     "decision_role": role, "is_primary": k == 0, "remarks": None, "mobile_digits": mobile,
                     "created_by_id": owner.id, "deleted_at": None, "created_at": created, "updated_at": created,
                 })
-                parts += [person_name, mobile, office]
             contacts += mine
-            row["search_text"] = normalise.search_text(*parts)
+            row["search_text"] = normalise.customer_search_text(
+                name, row["short_name"], phone, email, [(c["name"], c["mobile"], c["phone"]) for c in mine])
             count = self._share(self.followups_left, self.customers_left, 0, 20)
             self.followups_left -= count
             self.customers_left -= 1

@@ -40,6 +40,7 @@ from crm_server.extensions import db
 from . import dataset, pages
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+DATASET_FILE = "bench-dataset.json"  # who the pages are measured as, kept beside the data by --keep
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,6 +55,9 @@ def main(argv: list[str] | None = None) -> int:
                              "job gives them; database servers keep their own)")
     parser.add_argument("--output", type=Path, default=RESULTS, help=f"results file (default {RESULTS})")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data folder (the SQLite database)")
+    parser.add_argument("--reuse", type=Path, metavar="DIR",
+                        help="SQLite only: measure the data set a run with --keep left in DIR again (upgraded to "
+                             "the newest migration first) instead of building one; DIR is kept")
     parser.add_argument("--show-sql", type=float, metavar="MS",
                         help="print the statements of a page's last request that took at least MS ms")
     args = parser.parse_args(argv)
@@ -61,8 +65,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--customers must be at least 100 and --runs at least 1")
     only = re.compile(args.only, re.IGNORECASE) if args.only else None
 
-    data_dir = tempfile.mkdtemp(prefix="crm-bench-")
-    url = os.environ.get("CRM_BENCH_DATABASE_URL", "")
+    reuse = args.reuse is not None
+    if reuse and not (args.reuse / DATASET_FILE).is_file():
+        parser.error(f"--reuse: no {DATASET_FILE} in {args.reuse} (made by a run with --keep)")
+    data_dir = str(args.reuse) if reuse else tempfile.mkdtemp(prefix="crm-bench-")
+    url = "" if reuse else os.environ.get("CRM_BENCH_DATABASE_URL", "")
     settings = load_config(path=os.devnull, environ={"CRM_PATHS_DATA_DIR": data_dir, "CRM_JOBS_ENABLED": "no",
                                                      "CRM_DATABASE_URL": url})
     app = create_app(settings)
@@ -73,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
         with app.app_context():
             _empty_database()
     upgrade_schema(app)
+    if reuse:
+        if not args.no_statistics:
+            with app.app_context():
+                _analyze(engine_name)  # indexes a newer migration made have no statistics yet
+        return _measure_and_report(app, args, only, engine_name, data_dir, dataset.Dataset.load(
+            Path(data_dir) / DATASET_FILE), jobs={})
 
     print(f"engine: {engine_name}; building {args.customers:,} customers "
           f"({'in ' + data_dir if sqlite else 'in ' + settings.database_url.render_as_string(hide_password=True)})")
@@ -85,7 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         if not sqlite or not args.no_statistics:
             _analyze(engine_name)
+    if args.keep and sqlite:
+        built.save(Path(data_dir) / DATASET_FILE)
+    return _measure_and_report(app, args, only, engine_name, data_dir, built, jobs)
 
+
+def _measure_and_report(app, args, only, engine_name: str, data_dir: str, built: dataset.Dataset, jobs: dict) -> int:
+    sqlite = engine_name == "sqlite"
     load_before = _load()
     results, ok = measure(app, built, args.runs, only, args.show_sql)
     report = {"engine": engine_name, "customers": args.customers, "runs": args.runs,
@@ -101,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
-    if not args.keep:
+    if not args.keep and args.reuse is None:
         shutil.rmtree(data_dir, ignore_errors=True)
     elif sqlite:
         print(f"database kept in {data_dir}")

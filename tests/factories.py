@@ -68,7 +68,7 @@ def make_customer(owner: User | None = None, name: str | None = None, **kw):
     customer.name_key = normalise.name_key(name)
     customer.phone_digits = normalise.phone_digits(customer.phone)
     customer.email_key = normalise.email_key(customer.email)
-    customer.search_text = normalise.search_text(name, customer.short_name, customer.phone)
+    customer.search_text = normalise.customer_search_text(name, customer.short_name, customer.phone, customer.email)
     db.session.add(customer)
     db.session.flush()
     return customer
@@ -77,12 +77,14 @@ def make_customer(owner: User | None = None, name: str | None = None, **kw):
 def make_contact(customer, name: str | None = None, **kw):
     from crm_server.contacts.models import Contact
     from crm_server.customers import normalise
+    from crm_server.customers.search import refresh_keys
     contact = Contact(customer=customer, name=name or f"联系人{next(_seq)}", **kw)
     contact.mobile_digits = normalise.phone_digits(contact.mobile)
     if contact.birthday is not None:
         contact.birthday_md = contact.birthday.strftime("%m-%d")
-    customer.search_text = normalise.search_text(customer.search_text, contact.name, contact.mobile)
     db.session.add(contact)
+    db.session.flush()
+    refresh_keys(customer)
     db.session.flush()
     return contact
 

@@ -56,6 +56,12 @@ def _key_bytes(columns, dialect) -> int | None:
     return total
 
 
+def _on_sql_server(index) -> bool:
+    """False for an index made only on other engines (Index(...).ddl_if(dialect="sqlite"))."""
+    only = getattr(index, "_ddl_if", None)
+    return only is None or only.dialect is None or only.dialect == "mssql"
+
+
 def _unique_keys(table: Table):
     """(name, columns, filtered) for every unique constraint and unique index of a table."""
     for constraint in table.constraints:
@@ -89,7 +95,8 @@ def table_problems(table: Table, dialect=None) -> list[str]:
             problems.append(f"{where}: {sql} loses Chinese text on a non-Chinese collation; use Unicode/UnicodeText")
 
     keys = [("primary key", list(table.primary_key.columns), MAX_PRIMARY_KEY_BYTES)]
-    keys += [(index.name, list(index.columns), MAX_INDEX_KEY_BYTES) for index in table.indexes]
+    keys += [(index.name, list(index.columns), MAX_INDEX_KEY_BYTES) for index in table.indexes
+             if _on_sql_server(index)]
     keys += [(name, columns, MAX_INDEX_KEY_BYTES) for name, columns, _ in _unique_keys(table)]
     for name, columns, limit in keys:
         if not columns:

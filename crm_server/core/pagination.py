@@ -47,3 +47,61 @@ def paginate(stmt: Select, page: int = 1, per_page: int = PAGE_SIZES[0], scalars
     result = db.session.execute(limited)
     items = list(result.unique().scalars() if scalars else result)
     return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+MAX_SEGMENTS_PER_PAGE = 2  # more, and one statement sorting the whole list is cheaper (the segments are small)
+
+
+@dataclass
+class Segment:
+    """A run of rows in the list's order: the rows matching `condition` (None: all), ordered by `order_by`
+    (ending in a primary key), `count` of them. A sort whose empty values go last, or that follows a
+    dictionary's order, is several segments, each of which an index can walk in order."""
+
+    condition: object
+    order_by: list
+    count: int
+
+
+def paginate_segments(stmt: Select, segments: list[Segment], page: int = 1, per_page: int = PAGE_SIZES[0],
+                      whole: Select | None = None) -> Page:
+    """One page of `stmt` read segment after segment: a LIMIT/OFFSET query for each segment the page
+    touches (usually one), using the counts the caller took in one grouped query. A page spanning more than
+    two segments (many small ones: a salesperson's few customers of each owner) is read from `whole`, the
+    same order as one statement, if given."""
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    total = sum(segment.count for segment in segments)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    skip, wanted = (page - 1) * per_page, per_page
+    if whole is not None and _segments_touched(segments, skip, wanted) > MAX_SEGMENTS_PER_PAGE:
+        items = list(db.session.execute(whole.limit(per_page).offset(skip)).unique().scalars())
+        return Page(items=items, page=page, per_page=per_page, total=total)
+    items: list = []
+    for segment in segments:
+        if wanted <= 0:
+            break
+        if skip >= segment.count:
+            skip -= segment.count
+            continue
+        part = stmt if segment.condition is None else stmt.where(segment.condition)
+        part = part.order_by(*segment.order_by).limit(wanted).offset(skip)
+        rows = list(db.session.execute(part).unique().scalars())
+        items += rows
+        wanted -= len(rows)
+        skip = 0
+    return Page(items=items, page=page, per_page=per_page, total=total)
+
+
+def _segments_touched(segments: list[Segment], skip: int, wanted: int) -> int:
+    touched = 0
+    for segment in segments:
+        if wanted <= 0:
+            break
+        if skip >= segment.count:
+            skip -= segment.count
+            continue
+        touched += 1
+        wanted -= segment.count - skip
+        skip = 0
+    return touched

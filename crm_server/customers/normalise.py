@@ -64,5 +64,22 @@ def search_text(*parts: str | None) -> str:
     return "\u0001".join(unicodedata.normalize("NFKC", p).lower() for p in parts if p)
 
 
+def customer_search_text(name: str | None, short_name: str | None, phone: str | None, email: str | None,
+                         contacts=()) -> str:
+    """A customer's search text: its name, short name, phone, e-mail and each contact's (name, mobile, phone),
+    then the phones again as digits only where written otherwise, so that one LIKE on this one column finds
+    "021-6234 5678" by "62345678" (a second column or the contacts table would mean scanning more)."""
+    parts = [name, short_name, phone, email]
+    phones = [phone]
+    for contact_name, mobile, contact_phone in contacts:
+        parts += [contact_name, mobile, contact_phone]
+        phones += [mobile, contact_phone]
+    for number in phones:
+        digits = phone_digits(number)
+        if digits and digits != number:
+            parts.append(digits)
+    return search_text(*parts)
+
+
 def search_term(term: str) -> str:
     return unicodedata.normalize("NFKC", term).strip().lower()

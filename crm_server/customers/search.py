@@ -16,13 +16,12 @@ def refresh_keys(customer: Customer) -> None:
     customer.name_key = normalise.name_key(customer.name)
     customer.phone_digits = normalise.phone_digits(customer.phone)
     customer.email_key = normalise.email_key(customer.email)
-    parts = [customer.name, customer.short_name, customer.phone, customer.email]
+    rows = []
     if customer.id is not None:
         with db.session.no_autoflush:
             rows = db.session.execute(
                 select(Contact.name, Contact.mobile, Contact.phone)
                 .where(Contact.customer_id == customer.id, Contact.deleted_at.is_(None))
                 .order_by(Contact.id)).all()
-        for name, mobile, phone in rows:
-            parts.extend((name, mobile, phone))
-    customer.search_text = normalise.search_text(*parts)
+    customer.search_text = normalise.customer_search_text(customer.name, customer.short_name, customer.phone,
+                                                          customer.email, rows)

@@ -19,12 +19,13 @@ from ..core.audit import diff, snapshot
 from ..core.dictionaries import DictionaryItem
 from ..core.errors import DomainError
 from ..core.models import Department, User
+from ..core.pagination import PAGE_SIZES, Page, Segment, paginate_segments
 from ..core.permissions import can_see_owner, scope_condition
 from ..core.search import contains
 from ..core.types import utcnow
 from ..extensions import db
 from . import normalise
-from .access import CUSTOMER, CustomerPermission, visible_customers
+from .access import CUSTOMER, CustomerPermission, customer_condition, visible_customers
 from .access import can_edit as may_edit
 from .dictionaries import INDUSTRY, LEVEL, SOURCE, STATUS
 from .duplicates import DuplicateMatch, blocking_fields, find_duplicates
@@ -528,18 +529,14 @@ PHONE_TERM = re.compile(r"^[0-9 +\-()]+$")
 def keyword_condition(q: str):
     """The keyword search: name, short name, phone, e-mail and contacts' names and phones (search_text); a term
     that looks like a phone number also matches by digits, however the number was written ("6234 5678" finds
-    "021-62345678")."""
-    from ..contacts.models import Contact  # contacts hang from customers; imported late to keep imports inward
-
+    "021-62345678": search_text holds every phone as digits too)."""
     term = normalise.search_term(q)
     if not term:
         return None
     condition = contains(Customer.search_text, term)
     digits = normalise.phone_digits(term) if PHONE_TERM.match(term) else None
-    if digits and len(digits) >= 4:
-        by_contact = select(Contact.customer_id).where(Contact.deleted_at.is_(None),
-                                                       contains(Contact.mobile_digits, digits))
-        condition = or_(condition, contains(Customer.phone_digits, digits), Customer.id.in_(by_contact))
+    if digits and len(digits) >= 4 and digits != term:
+        condition = or_(condition, contains(Customer.search_text, digits))
     return condition
 
 
@@ -589,44 +586,130 @@ SORT_KEYS = ("name", "kind", "industry", "source", "level", "status", "credit_ra
 DEFAULT_SORT = ("updated_at", "desc")
 
 
+DICTIONARY_SORTS = ("industry", "source", "level", "status")
+NEVER_EMPTY_SORTS = ("name", "created_at", "updated_at", "kind")
+
+
 def _null_last(column):
     # Engines disagree on where NULL sorts; empty values go last everywhere, whichever the direction.
     return case((column.is_(None), 1), else_=0)
 
 
-def list_customers(user: User, filters: CustomerFilters | None = None, sort: str = DEFAULT_SORT[0],
-                   direction: str = DEFAULT_SORT[1]) -> Select:
-    """The customers `user` may see, narrowed by `filters`, ordered by a whitelisted column (Customer.id last),
-    with owner, dictionary values and tags loaded in the same round trips."""
-    filters = filters or CustomerFilters()
-    stmt = visible_customers(user).where(*_filter_conditions(user, filters))
+def _sort_and_direction(sort: str, direction: str) -> tuple[str, bool]:
     if sort not in SORT_KEYS:
         sort, direction = DEFAULT_SORT
-    descending = direction == "desc"
+    return sort, direction == "desc"
+
+
+def _loaded(stmt: Select) -> Select:
+    return stmt.options(joinedload(Customer.owner), joinedload(Customer.level), joinedload(Customer.status),
+                        joinedload(Customer.industry), joinedload(Customer.source), selectinload(Customer.tags))
+
+
+def list_customers(user: User, filters: CustomerFilters | None = None, sort: str = DEFAULT_SORT[0],
+                   direction: str = DEFAULT_SORT[1]) -> Select:
+    """Every customer `user` may see, narrowed by `filters`, in the list's order (a whitelisted column, empty
+    values last, Customer.id last), with owner, dictionary values and tags loaded: for exports and bulk actions.
+    The list page reads one page of the same order with `customer_page`."""
+    filters = filters or CustomerFilters()
+    stmt = visible_customers(user).where(*_filter_conditions(user, filters))
+    sort, descending = _sort_and_direction(sort, direction)
 
     def ordered(column):
         return column.desc() if descending else column.asc()
 
-    if sort in ("industry", "source", "level", "status"):
+    if sort in DICTIONARY_SORTS:
         item = aliased(DictionaryItem)
         stmt = stmt.outerjoin(item, item.id == getattr(Customer, f"{sort}_id"))
-        ordering = [_null_last(item.id), ordered(item.sort_order), ordered(item.label)]
+        ordering = [_null_last(item.id), ordered(item.sort_order), ordered(item.label), ordered(item.id),
+                    ordered(Customer.updated_at)]
     elif sort == "owner":
         owner = aliased(User)
         stmt = stmt.outerjoin(owner, owner.id == Customer.owner_id)
-        ordering = [ordered(owner.display_name)]
-    elif sort == "region":
-        ordering = [_null_last(Customer.province), ordered(Customer.province), _null_last(Customer.city),
-                    ordered(Customer.city)]
-    elif sort in ("name", "created_at", "updated_at", "kind"):  # never empty
-        ordering = [ordered(getattr(Customer, sort))]
+        ordering = [ordered(owner.display_name), ordered(owner.id)]
+    elif sort in NEVER_EMPTY_SORTS:
+        ordering = [ordered(getattr(Customer, sort)), *map(ordered, _within(sort))]
     else:
-        column = getattr(Customer, sort)
-        ordering = [_null_last(column), ordered(column)]
-    ordering.append(ordered(Customer.id))
-    return stmt.order_by(*ordering).options(
-        joinedload(Customer.owner), joinedload(Customer.level), joinedload(Customer.status),
-        joinedload(Customer.industry), joinedload(Customer.source), selectinload(Customer.tags))
+        column, extra = _nullable_sort(sort)
+        ordering = [_null_last(column), ordered(column), *map(ordered, extra)]
+    return _loaded(stmt.order_by(*ordering, ordered(Customer.id)))
+
+
+def _within(sort: str) -> list:
+    """What orders the rows of one value of the sort column (before the id): the default order where an index
+    leads with the column and continues in it (see the indexes of Customer)."""
+    if sort == "region":
+        return [Customer.city]
+    if sort in ("kind", "credit_rating", *DICTIONARY_SORTS):
+        return [Customer.updated_at]
+    return []
+
+
+def _nullable_sort(sort: str) -> tuple:
+    """The column whose empty values go last, and what orders rows within the same value."""
+    column = Customer.province if sort == "region" else getattr(Customer, sort)
+    return column, _within(sort)
+
+
+def customer_page(user: User, filters: CustomerFilters | None = None, sort: str = DEFAULT_SORT[0],
+                  direction: str = DEFAULT_SORT[1], page: int = 1, per_page: int = PAGE_SIZES[0]) -> Page:
+    """One page of `list_customers`, read so that an index gives every sort its order on a large file: a sort
+    with empty values, or in a dictionary's or the owners' order, is read as segments (the filled values, then
+    the empty ones; one dictionary value or owner after another), counted in one grouped query."""
+    filters = filters or CustomerFilters()
+    sort, descending = _sort_and_direction(sort, direction)
+    where = [customer_condition(user), *_filter_conditions(user, filters)]
+    if filters.q and keyword_condition(filters.q) is not None:
+        # LIKE '%term%' has no index, so one scan collects the matching ids: a rare term's few rows are then
+        # ordered among themselves, instead of walking the whole file in list order to find them.
+        ids = db.session.scalars(select(Customer.id).where(*where).limit(FEW_MATCHES + 1)).all()
+        if len(ids) <= FEW_MATCHES:
+            return _page_among(list_customers(user, filters, sort, direction), ids, page, per_page)
+
+    def ordered(column):
+        return column.desc() if descending else column.asc()
+
+    if sort in NEVER_EMPTY_SORTS:
+        count = db.session.scalar(select(func.count()).select_from(Customer).where(*where)) or 0
+        then = [*map(ordered, _within(sort)), ordered(Customer.id)]
+        segments = [Segment(None, [ordered(getattr(Customer, sort)), *then], count)]
+    elif sort in DICTIONARY_SORTS or sort == "owner":
+        column = Customer.owner_id if sort == "owner" else getattr(Customer, f"{sort}_id")
+        counts = dict(db.session.execute(select(column, func.count()).where(*where).group_by(column)).all())
+        if sort == "owner":
+            order = select(User.id).order_by(User.display_name, User.id)
+        else:
+            order = select(DictionaryItem.id).order_by(DictionaryItem.sort_order, DictionaryItem.label,
+                                                       DictionaryItem.id)
+        keys = [key for key in db.session.scalars(order) if key in counts]
+        if descending:
+            keys.reverse()
+        then = [*map(ordered, _within(sort)), ordered(Customer.id)]
+        segments = [Segment(column == key, then, counts[key]) for key in keys]
+        if None in counts:
+            segments.append(Segment(column.is_(None), then, counts[None]))
+    else:
+        column, extra = _nullable_sort(sort)
+        total, filled = db.session.execute(select(func.count(), func.count(column)).where(*where)).one()
+        then = [*map(ordered, extra), ordered(Customer.id)]
+        segments = [Segment(column.is_not(None), [ordered(column), *then], filled or 0),
+                    Segment(column.is_(None), then, (total or 0) - (filled or 0))]
+    return paginate_segments(_loaded(select(Customer).where(*where)), segments, page, per_page,
+                             whole=list_customers(user, filters, sort, direction))
+
+
+FEW_MATCHES = 1000  # a keyword search matching at most this many customers reads them by id (SQL Server: < 2100)
+
+
+def _page_among(stmt: Select, ids: list[int], page: int, per_page: int) -> Page:
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    pages = max(1, -(-len(ids) // per_page))
+    page = min(max(1, page), pages)
+    items = []
+    if ids:
+        stmt = stmt.where(Customer.id.in_(ids)).limit(per_page).offset((page - 1) * per_page)
+        items = list(db.session.scalars(stmt).unique())
+    return Page(items=items, page=page, per_page=per_page, total=len(ids))
 
 
 def customers_by_ids(user: User, ids: Iterable[int], editable: bool = True) -> list[Customer]:

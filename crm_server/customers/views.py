@@ -17,7 +17,7 @@ from werkzeug.datastructures import MultiDict
 from ..core.dictionaries import choices, item_with_flag
 from ..core.errors import DomainError
 from ..core.models import User
-from ..core.pagination import PAGE_SIZES, paginate
+from ..core.pagination import PAGE_SIZES
 from ..core.permissions import require
 from ..core.web import apply_field_error as _apply_field_error
 from ..extensions import db
@@ -176,8 +176,8 @@ def index():
     filters = filters_from(args)
     sort, direction = _sort_from(args)
     columns = _columns_from(args)
-    stmt = services.list_customers(current_user, filters, sort, direction)
-    page = paginate(stmt, page=_int(args, "page") or 1, per_page=_int(args, "per_page") or PAGE_SIZES[0])
+    page = services.customer_page(current_user, filters, sort, direction, page=_int(args, "page") or 1,
+                                  per_page=_int(args, "per_page") or PAGE_SIZES[0])
     views = services.saved_views(current_user)
     view_id = _int(args, "view")
     current_view = next((view for view in views if view.id == view_id), None)

@@ -480,10 +480,9 @@ class _Builder:
         row["next_followup_at"] = min(open_plans) if open_plans else None
         row.update(name_key=normalise.name_key(row["name"]), phone_digits=normalise.phone_digits(row["phone"]),
                    email_key=normalise.email_key(row["email"]))
-        parts = [row["name"], row["short_name"], row["phone"], row["email"]]
-        for contact in customer.contacts:
-            parts.extend((contact["name"], contact["mobile"], contact["phone"]))
-        row["search_text"] = normalise.search_text(*parts)
+        row["search_text"] = normalise.customer_search_text(
+            row["name"], row["short_name"], row["phone"], row["email"],
+            [(contact["name"], contact["mobile"], contact["phone"]) for contact in customer.contacts])
         changed = [row["created_at"], row["owner_since"], row["released_at"], row["last_followup_at"]]
         row["updated_at"] = max(c for c in changed if c is not None)
         row["updated_by_id"] = customer.periods[-1].user_id

@@ -60,3 +60,33 @@ def test_foundation_database_with_data_upgrades_to_head(app):
     db.session.commit()
     assert CustomerPermission.CREATE not in _role("sales").permissions
     assert db.session.get(SiteSetting, "roles.known_permissions") is not None
+
+
+CUSTOMERS_RELEASE = "c3a5e1d2b4f6"  # customers, contacts, follow-ups and the public pool
+
+
+def test_customers_release_with_data_upgrades_its_search_text_and_list_indexes(app):
+    """The list-index revision puts every phone into search_text as digits too, for customers already there."""
+    from crm_server.customers import normalise
+    from crm_server.customers.models import Customer
+
+    owner = factories.make_user("sales")
+    customer = factories.make_customer(owner, "华东贸易有限公司", phone="021-6234 5678")
+    factories.make_contact(customer, "李总", mobile="138-0013-8000")
+    customer.search_text = normalise.search_text("华东贸易有限公司", None, "021-6234 5678", None, "李总",
+                                                 "138-0013-8000")  # as the customers release wrote it
+    db.session.commit()
+    customer_id = customer.id
+    db.session.remove()
+
+    downgrade(directory=str(MIGRATIONS_DIR), revision=CUSTOMERS_RELEASE)
+    db.session.remove()
+    assert "ix_customers_live_kind" not in {ix["name"] for ix in inspect(db.engine).get_indexes("customers")}
+    upgrade(directory=str(MIGRATIONS_DIR))
+    db.session.remove()
+
+    indexes = {ix["name"] for ix in inspect(db.engine).get_indexes("customers")}
+    assert {"ix_customers_live_kind", "ix_customers_live_level", "ix_customers_live_province"} <= indexes
+    text = db.session.get(Customer, customer_id).search_text
+    assert "华东贸易有限公司" in text and "李总" in text
+    assert "02162345678" in text and "13800138000" in text

@@ -376,6 +376,61 @@ def test_list_is_scoped_filtered_and_ordered_with_the_id_last(app):
     assert names(alice, sort="bogus")  # an unknown sort falls back to the default
 
 
+@pytest.mark.parametrize("segments_per_page", [0, 100], ids=["as-one-statement", "segment-by-segment"])
+def test_each_page_of_the_list_is_the_same_slice_of_the_full_order_for_every_sort(app, monkeypatch,
+                                                                                   segments_per_page):
+    """The list page reads sorts with empty values, dictionary order or owners as segments: page by page it must
+    give exactly the order of the full list (exports use that one), empty values last in both directions."""
+    from crm_server.core import pagination
+    from crm_server.core.dictionaries import items
+    monkeypatch.setattr(pagination, "MAX_SEGMENTS_PER_PAGE", segments_per_page)
+    department = factories.make_department()
+    director = factories.make_user("sales_director", department=department)
+    owners = [factories.make_user("sales", department=department, display_name=name) for name in ("王五", "张三")]
+    levels, industries = items(LEVEL), items(INDUSTRY)
+    provinces = (None, "浙江省", "广东省")
+    base = utcnow() - dt.timedelta(days=40)
+    for n in range(23):
+        maybe = n % 3 != 0  # every third customer leaves the nullable fields empty
+        customer = factories.make_customer(
+            owners[n % 2], f"排序客户{n % 5}", kind="individual" if n % 4 == 0 else "company",
+            level=levels[n % len(levels)] if maybe else None, industry=industries[n % 2] if n % 5 else None,
+            credit_rating="ABC"[n % 3] if maybe else None, province=provinces[n % 3],
+            city="杭州市" if n % 2 else None, address=f"路{n % 4}号" if maybe else None,
+            phone=f"0571-8888{n % 6:04d}" if n % 2 else None, email=None, credit_code=None,
+            last_followup_at=base + dt.timedelta(days=n % 7) if maybe else None,
+            next_followup_at=base + dt.timedelta(days=n % 4) if n % 2 else None,
+            last_deal_at=None)
+        customer.owner_since = base + dt.timedelta(hours=n % 5)
+    db.session.flush()
+    for sort in services.SORT_KEYS:
+        for direction in ("asc", "desc"):
+            full = [c.id for c in db.session.scalars(
+                services.list_customers(director, None, sort, direction)).unique()]
+            assert len(full) == 23
+            paged = []
+            for number in (1, 2):
+                page = services.customer_page(director, None, sort, direction, page=number, per_page=20)
+                assert page.total == 23
+                paged += [c.id for c in page.items]
+            assert paged == full, (sort, direction)
+    # empty values last whichever the direction
+    for direction in ("asc", "desc"):
+        rows = services.customer_page(director, None, "level", direction, per_page=50).items
+        assert [c.level_id is None for c in rows] == sorted(c.level_id is None for c in rows)
+    # and with a filter narrowing the segments
+    filtered = services.customer_page(director, CustomerFilters(province="浙江省"), "last_followup_at", "asc").items
+    assert filtered and all(c.province == "浙江省" for c in filtered)
+    # a keyword search reads few matches by id, and many as any other filter: the same rows in the same order
+    for few in (1000, 2):
+        monkeypatch.setattr(services, "FEW_MATCHES", few)
+        for sort in ("updated_at", "level", "address"):
+            keyword = CustomerFilters(q="8888")  # the phones' digits: 11 customers have one
+            full = [c.id for c in db.session.scalars(services.list_customers(director, keyword, sort)).unique()]
+            page = services.customer_page(director, keyword, sort, per_page=20)
+            assert len(full) == page.total == 11 and [c.id for c in page.items] == full, (few, sort)
+
+
 # --- saved views --------------------------------------------------------------------------------
 
 def test_saved_views_belong_to_their_user_and_replace_by_name(app):
