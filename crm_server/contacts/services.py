@@ -339,6 +339,9 @@ class ContactFilters:
     sort: str = "customer"
 
 
+FEW_CUSTOMERS = 1000  # a search matching at most this many customers reads their contacts by customer id
+
+
 def contact_query(user: User, filters: ContactFilters) -> Select:
     """Live contacts of the customers the user may see, filtered and sorted (ordered to the primary key)."""
     stmt = (select(Contact).join(Customer, Contact.customer_id == Customer.id)
@@ -352,6 +355,15 @@ def contact_query(user: User, filters: ContactFilters) -> Select:
         if digits and len(digits) >= 3:
             conditions.append(contains(Contact.mobile_digits, digits))
         stmt = stmt.where(or_(*conditions))
+        # A match is always in its customer's search_text (which holds the contacts' names and phones, as digits
+        # too): find those customers first through the keyword search's narrow index, then only their contacts.
+        found = [contains(Customer.search_text, term)]
+        if digits and len(digits) >= 3 and digits != term:
+            found.append(contains(Customer.search_text, digits))
+        customers = db.session.scalars(select(Customer.id).where(customer_condition(user), or_(*found))
+                                       .limit(FEW_CUSTOMERS + 1)).all()
+        if len(customers) <= FEW_CUSTOMERS:
+            stmt = stmt.where(Contact.customer_id.in_(customers))
     if filters.decision_role in DECISION_ROLES:
         stmt = stmt.where(Contact.decision_role == filters.decision_role)
     if filters.birthday_this_month:

@@ -122,7 +122,10 @@ def test_edit_make_primary_and_delete(client, seller, customer):
     assert "李娜" not in page_of(client.get("/contacts/"))
 
 
-def test_list_searches_filters_sorts_and_pages_in_the_database(client, seller, customer):
+@pytest.mark.parametrize("few_customers", [1000, 0], ids=["by-matching-customers", "all-contacts"])
+def test_list_searches_filters_sorts_and_pages_in_the_database(
+        client, seller, customer, monkeypatch, few_customers):
+    monkeypatch.setattr(services, "FEW_CUSTOMERS", few_customers)
     other_customer = factories.make_customer(seller, "北京星辰科技有限公司")
     this_month = services.site_today().replace(day=1, year=1990)
     factories.make_contact(customer, "张伟", mobile="13800138000", decision_role="decision_maker",

@@ -377,8 +377,8 @@ def test_list_is_scoped_filtered_and_ordered_with_the_id_last(app):
 
 
 @pytest.mark.parametrize("segments_per_page", [0, 100], ids=["as-one-statement", "segment-by-segment"])
-def test_each_page_of_the_list_is_the_same_slice_of_the_full_order_for_every_sort(app, monkeypatch,
-                                                                                   segments_per_page):
+def test_each_page_of_the_list_is_the_same_slice_of_the_full_order_for_every_sort(
+        app, monkeypatch, segments_per_page):
     """The list page reads sorts with empty values, dictionary order or owners as segments: page by page it must
     give exactly the order of the full list (exports use that one), empty values last in both directions."""
     from crm_server.core import pagination
