@@ -73,35 +73,29 @@ def paginate_segments(stmt: Select, segments: list[Segment], page: int = 1, per_
     total = sum(segment.count for segment in segments)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
-    skip, wanted = (page - 1) * per_page, per_page
-    if whole is not None and _segments_touched(segments, skip, wanted) > MAX_SEGMENTS_PER_PAGE:
+    skip = (page - 1) * per_page
+    spans = _spans(segments, skip, per_page)
+    if whole is not None and len(spans) > MAX_SEGMENTS_PER_PAGE:
         items = list(db.session.execute(whole.limit(per_page).offset(skip)).unique().scalars())
         return Page(items=items, page=page, per_page=per_page, total=total)
     items: list = []
-    for segment in segments:
-        if wanted <= 0:
-            break
-        if skip >= segment.count:
-            skip -= segment.count
-            continue
+    for segment, offset, limit in spans:
         part = stmt if segment.condition is None else stmt.where(segment.condition)
-        part = part.order_by(*segment.order_by).limit(wanted).offset(skip)
-        rows = list(db.session.execute(part).unique().scalars())
-        items += rows
-        wanted -= len(rows)
-        skip = 0
+        items += db.session.execute(part.order_by(*segment.order_by).limit(limit).offset(offset)).unique().scalars()
     return Page(items=items, page=page, per_page=per_page, total=total)
 
 
-def _segments_touched(segments: list[Segment], skip: int, wanted: int) -> int:
-    touched = 0
+def _spans(segments: list[Segment], skip: int, wanted: int) -> list[tuple[Segment, int, int]]:
+    """(segment, offset in it, rows to take) for each segment the rows skip .. skip + wanted fall in."""
+    spans = []
     for segment in segments:
         if wanted <= 0:
             break
         if skip >= segment.count:
             skip -= segment.count
             continue
-        touched += 1
-        wanted -= segment.count - skip
+        take = min(wanted, segment.count - skip)
+        spans.append((segment, skip, take))
+        wanted -= take
         skip = 0
-    return touched
+    return spans
