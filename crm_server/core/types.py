@@ -62,3 +62,22 @@ class Money(TypeDecorator):
     @property
     def python_type(self):
         return Decimal
+
+
+class Quantity(Money):
+    """An exact quantity with two decimals (e.g. 2.50 吨), stored like Money."""
+
+    impl = Numeric(18, 2)
+    cache_ok = True
+
+
+class Percent(Money):
+    """A percentage with two decimals (discount 12.50, tax rate 13.00), stored like Money."""
+
+    impl = Numeric(7, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(7, 2, asdecimal=True))
