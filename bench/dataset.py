@@ -35,6 +35,8 @@ from crm_server.extensions import db
 from crm_server.followups.models import FollowUp
 from crm_server.pool.models import PublicPool
 
+from .pipeline_dataset import add_opportunities
+
 PASSWORD = "Bench12345"
 ADMIN = "admin"
 CUSTOMER_BATCH = 5_000      # customers generated (and their contacts and follow-ups written) at a time
@@ -100,6 +102,7 @@ def build(customers: int, audit_rows: int, seed: int = 7, sqlite: bool = True, p
             progress(f"  {made:,} customers, {builder.counts['contacts']:,} contacts, "
                      f"{builder.counts['followups']:,} follow-ups")
     _audit_rows(rng, now, audit_rows)
+    result.counts.update(add_opportunities(rng, now, customers, progress))
     if sqlite:
         db.session.execute(text(f"PRAGMA cache_size={int(cache_size)}"))
     db.session.commit()

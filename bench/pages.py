@@ -15,6 +15,8 @@ from crm_server.customers.models import Customer, CustomerTag
 from crm_server.extensions import db
 from crm_server.followups.models import FollowUp
 
+from .pipeline_pages import opportunity_pages
+
 # p95 targets (ms) by kind of page; pages without one are reported but not judged on time.
 LIST_MS, SEARCH_MS, DETAIL_MS, ENTRY_MS, DUPLICATE_MS = 50, 100, 50, 50, 50
 LIST_BUDGET = 20  # the list, each filter, sort and search: one statement budget
@@ -142,7 +144,7 @@ def customer_pages(s: Samples) -> list[Page]:
         Page("activity", "/activity/", 16),
         Page("home", "/", 12),
     ]
-    return pages
+    return pages + opportunity_pages(Page, s.user_id, s.customer_id)
 
 
 ADMIN_PAGES = [

@@ -28,6 +28,8 @@ class FollowUpForm(FlaskForm):
     happened_at = DateTimeLocalField(_l("When"), format=LOCAL_FORMAT, validators=[DataRequired()])
     # The service decides whether a contact belongs to the customer (and says so beside this field).
     contact_id = SelectField(_l("Contact"), coerce=optional_int, validate_choice=False)
+    # one of the customer's open opportunities (issue 4): the service checks it belongs to the customer
+    opportunity_id = SelectField(_l("Opportunity"), coerce=optional_int, validate_choice=False, choices=[])
     content = TextAreaField(_l("What was discussed"),
                             validators=[DataRequired(), Length(max=services.CONTENT_MAX)])
     outcome = StringField(_l("Outcome"), validators=[Length(max=500)])
@@ -38,6 +40,7 @@ class FollowUpForm(FlaskForm):
     def data_for_service(self) -> dict:
         return {
             "contact_id": self.contact_id.data,
+            "opportunity_id": self.opportunity_id.data,
             "kind": self.kind.data,
             "happened_at": services.to_utc(self.happened_at.data),
             "content": self.content.data,

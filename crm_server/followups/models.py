@@ -20,6 +20,8 @@ class FollowUp(db.Model):
     # NO ACTION on purpose: customers -> contacts -> followups would be a second path (SQL Server error 1785).
     contact_id: Mapped[int | None] = mapped_column(ForeignKey("contacts.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
+    # the customer's opportunity this follow-up was about (issue 4); NO ACTION, opportunities are soft-deleted
+    opportunity_id: Mapped[int | None] = mapped_column(ForeignKey("opportunities.id"))
     kind: Mapped[str] = mapped_column(Unicode(20), nullable=False)  # call / visit / meeting / email / wechat / other
     happened_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, nullable=False)
     content: Mapped[str] = mapped_column(UnicodeText, nullable=False)
@@ -47,6 +49,8 @@ class FollowUp(db.Model):
         # SQLite took `next_done_at IS NULL` for a selective key and read every open plan of every customer
         # when logging one follow-up (benchmark: 10 -> 65 ms) and in the activity statistics.
         Index("ix_followups_open_plans", "next_followup_at", "next_done_at"),
+        # an opportunity's follow-ups, newest first (with the time in the key SQLite does not walk ix_followups_time)
+        Index("ix_followups_opportunity", "opportunity_id", "happened_at", "id"),
     )
 
     def __str__(self) -> str:

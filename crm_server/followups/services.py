@@ -178,6 +178,16 @@ def _contact(customer: Customer, contact_id: int | None, keep_id: int | None = N
     return contact
 
 
+def _opportunity_id(actor: User, customer: Customer, opportunity_id: int | None, keep_id: int | None) -> int | None:
+    """One of the customer's open opportunities the actor may see (or the one the follow-up already names)."""
+    from ..opportunities.services import opportunity_choices  # opportunities hang from customers, as follow-ups
+    if not opportunity_id or opportunity_id == keep_id:
+        return opportunity_id or None
+    if opportunity_id not in dict(opportunity_choices(actor, customer.id)):
+        raise DomainError(_("Choose one of this customer's open opportunities."), "opportunity_id")
+    return opportunity_id
+
+
 def _values(customer: Customer, *, contact_id, kind, happened_at, content, outcome, next_step,
             next_followup_at, keep_contact_id: int | None = None) -> dict:
     if kind not in KINDS:
@@ -261,7 +271,8 @@ def _attachment_names(items) -> str:
     return ", ".join(item.filename for item in items)
 
 
-def log_followup(actor: User, customer: Customer, *, contact_id: int | None = None, kind: str,
+def log_followup(actor: User, customer: Customer, *, contact_id: int | None = None, opportunity_id: int | None = None,
+                 kind: str,
                  happened_at: dt.datetime, content: str, outcome: str | None = None, next_step: str | None = None,
                  next_followup_at: dt.datetime | None = None, files: Iterable | None = None) -> FollowUp:
     """Log a call, visit, meeting or message with a customer the actor may edit (times are naive UTC or
@@ -272,6 +283,7 @@ def log_followup(actor: User, customer: Customer, *, contact_id: int | None = No
     values = _values(customer, contact_id=contact_id, kind=kind, happened_at=happened_at, content=content,
                      outcome=outcome, next_step=next_step, next_followup_at=next_followup_at)
     uploads = attachments.check_uploads(files)
+    values["opportunity_id"] = _opportunity_id(actor, customer, opportunity_id, None)
     followup = FollowUp(customer=customer, user=actor, **values)
     db.session.add(followup)
     db.session.flush()
@@ -288,7 +300,8 @@ def log_followup(actor: User, customer: Customer, *, contact_id: int | None = No
     return followup
 
 
-def update_followup(actor: User, followup: FollowUp, *, contact_id: int | None = None, kind: str,
+def update_followup(actor: User, followup: FollowUp, *, contact_id: int | None = None,
+                    opportunity_id: int | None = None, kind: str,
                     happened_at: dt.datetime, content: str, outcome: str | None = None,
                     next_step: str | None = None, next_followup_at: dt.datetime | None = None,
                     files: Iterable | None = None, remove_attachment_ids: Iterable[int] = ()) -> FollowUp:
@@ -300,6 +313,7 @@ def update_followup(actor: User, followup: FollowUp, *, contact_id: int | None =
     values = _values(customer, contact_id=contact_id, kind=kind, happened_at=happened_at, content=content,
                      outcome=outcome, next_step=next_step, next_followup_at=next_followup_at,
                      keep_contact_id=followup.contact_id)
+    values["opportunity_id"] = _opportunity_id(actor, customer, opportunity_id, followup.opportunity_id)
     remove = {int(i) for i in remove_attachment_ids or ()}
     removing = [a for a in followup.attachments if a.id in remove]
     uploads = attachments.check_uploads(files, existing=len(followup.attachments) - len(removing))

@@ -40,13 +40,24 @@ def _now_local() -> dt.datetime:
     return services.to_local(dt.datetime.now(dt.timezone.utc).replace(tzinfo=None, second=0, microsecond=0))
 
 
+def _opportunity_choices(customer, keep_id: int | None = None) -> list:
+    """The customer's open opportunities the user may see, for logging a follow-up against one (issue 4)."""
+    from ..opportunities.services import opportunity_choices
+    rows = opportunity_choices(current_user, customer.id)
+    if keep_id and keep_id not in dict(rows):
+        rows.append((keep_id, _("(the current opportunity)")))
+    return [("", _("(none)"))] + rows
+
+
 def _new_form(customer) -> FollowUpForm:
     """The form to log a follow-up for a customer: its contacts to choose from, now as the time."""
     form = FollowUpForm()
     form.contact_id.choices = [("", _("(none)"))] + contacts.contact_choices(customer)
+    form.opportunity_id.choices = _opportunity_choices(customer)
     if not form.is_submitted():
         form.happened_at.data = _now_local()
         form.contact_id.data = _int_arg("contact_id")
+        form.opportunity_id.data = _int_arg("opportunity_id")
     return form
 
 
@@ -59,6 +70,7 @@ def customer_section(user, customer, args) -> dict:
     followups = items[:shown]
     form = FollowUpForm(formdata=None)
     form.contact_id.choices = [("", _("(none)"))] + contacts.contact_choices(customer)
+    form.opportunity_id.choices = _opportunity_choices(customer)
     form.happened_at.data = _now_local()
     return {"followups": followups, "followups_more": len(items) > shown,
             "followups_next": min(shown + TIMELINE_STEP, TIMELINE_MAX), "followups_at_max": shown >= TIMELINE_MAX,
@@ -131,6 +143,7 @@ def edit(followup_id: int):
     customer = followup.customer
     form = FollowUpEditForm(obj=followup)
     form.contact_id.choices = [("", _("(none)"))] + contacts.contact_choices(customer, keep_id=followup.contact_id)
+    form.opportunity_id.choices = _opportunity_choices(customer, followup.opportunity_id)
     form.remove_attachments.choices = [(a.id, a.filename) for a in followup.attachments]
     if not form.is_submitted():
         form.happened_at.data = services.to_local(followup.happened_at)
