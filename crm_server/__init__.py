@@ -14,7 +14,8 @@ from .paths import MIGRATIONS_DIR, STATIC_DIR, TEMPLATES_DIR, TRANSLATIONS_DIR
 from .version import __version__
 
 # Blueprints in sidebar order; a module appears in the menu only once its package is here.
-BLUEPRINT_MODULES = ("home", "auth", "customers", "contacts", "followups", "pool", "reminders", "activity", "admin")
+BLUEPRINT_MODULES = ("home", "auth", "customers", "contacts", "followups", "pool", "reminders", "activity",
+                     "products", "opportunities", "competitors", "quotes", "forecast", "admin")
 
 
 def create_app(settings: Settings | None = None, testing: bool = False) -> Flask:
