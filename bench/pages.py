@@ -128,7 +128,8 @@ def customer_pages(s: Samples) -> list[Page]:
                 "next_step": "安排工程师", "next_followup_at": (now + dt.timedelta(days=3)).strftime(LOCAL)}
 
     pages += [
-        Page("customer detail", f"/customers/{s.customer_id}", 24, DETAIL_MS),
+        # every section other domains add (contacts, follow-ups, opportunities, quotes) reads its rows in 1-3 statements
+        Page("customer detail", f"/customers/{s.customer_id}", 32, DETAIL_MS),
         Page("follow-up entry form", f"/followups/new?customer_id={s.customer_id}", 10, ENTRY_MS),
         Page("follow-up entry (POST)", f"/followups/new?customer_id={s.customer_id}", 20, ENTRY_MS, method="POST",
              data=followup_form, expect=302),
