@@ -17,6 +17,7 @@ class Page:
     page: int
     per_page: int
     total: int
+    capped: bool = False  # there are more than `total` rows (see paginate's count_limit)
 
     @property
     def pages(self) -> int:
@@ -35,18 +36,25 @@ class Page:
         return list(range(start, min(self.pages, self.page + size) + 1))
 
 
-def paginate(stmt: Select, page: int = 1, per_page: int = PAGE_SIZES[0], scalars: bool = True) -> Page:
-    """Run `stmt` for one page. `stmt` must be ordered, ending in a primary key (SQL Server needs ORDER BY)."""
+def paginate(stmt: Select, page: int = 1, per_page: int = PAGE_SIZES[0], scalars: bool = True,
+             count_limit: int | None = None) -> Page:
+    """Run `stmt` for one page. `stmt` must be ordered, ending in a primary key (SQL Server needs ORDER BY).
+    With `count_limit`, counting stops there and the page says "more than" (a log of a million rows needs no exact
+    count to be read newest first, and counting it all costs more than the page)."""
     if not stmt._order_by_clauses:
         raise ValueError("paginate() needs an ordered statement (SQL Server cannot OFFSET without ORDER BY)")
     per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+    counted = stmt.order_by(None) if count_limit is None else stmt.limit(count_limit + 1)
+    total = db.session.scalar(select(func.count()).select_from(counted.subquery())) or 0
+    capped = count_limit is not None and total > count_limit
+    if capped:
+        total = count_limit
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)
     limited = stmt.limit(per_page).offset((page - 1) * per_page)
     result = db.session.execute(limited)
     items = list(result.unique().scalars() if scalars else result)
-    return Page(items=items, page=page, per_page=per_page, total=total)
+    return Page(items=items, page=page, per_page=per_page, total=total, capped=capped)
 
 
 MAX_SEGMENTS_PER_PAGE = 2  # more, and one statement sorting the whole list is cheaper (the segments are small)

@@ -254,6 +254,20 @@ def test_list_pages_in_the_database(client, seller, customer):
     assert "25 records, page 2 of 2" in page
 
 
+def test_a_long_list_counts_up_to_a_limit_and_says_there_are_more(client, seller, customer, monkeypatch):
+    from crm_server.followups import views
+    monkeypatch.setattr(views, "LIST_COUNT_LIMIT", 21)
+    for n in range(25):
+        factories.make_followup(customer, seller, content=f"记录{n:02d}", happened_at=utcnow() - (n + 1) * H,
+                                kind="visit" if n < 3 else "call")
+    db.session.commit()
+    page = page_of(client.get("/followups/?page=2"))
+    assert re.findall(r'class="timeline-content">([^<]+)<', page) == [f"记录{n:02d}" for n in range(20, 25)]
+    assert "More than 21 records (narrow them with the filters), page 2 of the first 2" in page
+    narrowed = page_of(client.get("/followups/?kind=visit"))
+    assert "3 records, page 1 of 1" in narrowed and "More than" not in narrowed
+
+
 def test_plans_for_today_and_overdue(client, seller, customer):
     start = services.day_start_utc(services.local_today())
     overdue_customer = factories.make_customer(seller, "逾期客户")
