@@ -22,6 +22,7 @@ from ..core.search import contains
 from ..core.security import check_password_rules, hash_password, new_session_token
 from ..core.types import utcnow
 from ..extensions import db
+from ..core.validation import clean_text as _text
 
 audit.register_actions({
     "branch.created": _l("Created a branch"),
@@ -48,18 +49,6 @@ DEPARTMENT_FIELDS = ("name", "branch", "parent", "sort_order", "is_active")
 # Relationships rather than ids: the audit log then shows names, not numbers.
 USER_FIELDS = ("username", "display_name", "email", "phone", "title", "role", "department", "manager",
                "language", "is_active")
-
-
-def _text(value: str | None, max_length: int, field: str, required: bool = False) -> str | None:
-    """Stripped text or None; the length rule is checked here too, since the CLI bypasses the forms."""
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise DomainError(_("This field is required."), field)
-        return None
-    if len(value) > max_length:
-        raise DomainError(_("At most %(n)d characters.", n=max_length), field)
-    return value
 
 
 def _gone(state: dict) -> dict | None:

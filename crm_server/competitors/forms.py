@@ -7,10 +7,7 @@ from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from .services import PRICE_LEVELS, TEXT_LIMIT
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from ..core.forms import strip as _strip
 
 
 class CompetitorForm(FlaskForm):

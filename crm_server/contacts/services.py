@@ -23,6 +23,7 @@ from ..core.errors import DomainError
 from ..core.models import User
 from ..core.search import contains
 from ..core.types import utcnow
+from ..core.validation import clean_text as _text
 from ..customers import normalise
 from ..customers.access import can_edit, customer_condition, visible_customers
 from ..customers.models import Customer
@@ -57,17 +58,6 @@ CONTACT_FIELDS = ("name", "title", "department", "mobile", "phone", "email", "we
 
 
 # --- validation (the forms check the same, but imports and the CLI do not pass through forms) ------
-
-def _text(value: str | None, max_length: int, field: str, required: bool = False) -> str | None:
-    value = unicodedata.normalize("NFC", value or "").strip()
-    if not value:
-        if required:
-            raise DomainError(_("This field is required."), field)
-        return None
-    if len(value) > max_length:
-        raise DomainError(_("At most %(n)d characters.", n=max_length), field)
-    return value
-
 
 def phone_problem(value: str) -> str | None:
     """Why `value` is not a phone number (digits, spaces, + - and parentheses, 5-40 characters), or None."""

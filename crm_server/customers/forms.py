@@ -7,24 +7,11 @@ from wtforms import BooleanField, HiddenField, SelectField, StringField, TextAre
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from .services import CREDIT_RATINGS, KINDS, MAX_TAGS, TAG_LENGTH, normalise_credit_code, tag_names
+from ..core.forms import optional_int, strip as _strip
 
 PHONE_RULE = Regexp(r"^[0-9 +\-()]{5,40}$",
                     message=_l("Enter a phone number: digits, spaces, + - and brackets, 5 to 40 characters."))
 EMAIL_RULE = Regexp(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Enter a valid e-mail address."))
-
-
-def optional_int(value):
-    """A select's value as an id, or None for the empty option."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class CustomerForm(FlaskForm):

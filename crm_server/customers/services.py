@@ -31,6 +31,7 @@ from .dictionaries import INDUSTRY, LEVEL, SOURCE, STATUS
 from .duplicates import DuplicateMatch, blocking_fields, find_duplicates
 from .models import Customer, CustomerCollaborator, CustomerTag, OwnerChange, SavedView, Tag
 from .search import refresh_keys
+from ..core.validation import clean_text as _text
 
 audit.register_actions({
     "customer.created": _l("Created a customer"),
@@ -80,17 +81,6 @@ class DuplicateWarning(DomainError):
 
 
 # --- values -----------------------------------------------------------------------------------
-
-def _text(value: str | None, max_length: int, field: str, required: bool = False) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise DomainError(_("This field is required."), field)
-        return None
-    if len(value) > max_length:
-        raise DomainError(_("At most %(n)d characters.", n=max_length), field)
-    return value
-
 
 def _phone(value: str | None) -> str | None:
     value = (value or "").strip()

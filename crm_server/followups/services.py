@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import unicodedata
 import zoneinfo
 from dataclasses import dataclass
 from typing import Iterable
@@ -27,6 +26,7 @@ from ..core.errors import DomainError
 from ..core.models import User
 from ..core.permissions import register_permission, scoped
 from ..core.types import utcnow
+from ..core.validation import clean_text as _text
 from ..customers.access import CUSTOMER, can_edit, customer_condition, visible_customers
 from ..customers.models import Customer
 from ..extensions import db
@@ -156,17 +156,6 @@ def permissions_for(user: User, followups: list[FollowUp]) -> dict[int, tuple[bo
 
 
 # --- validation -----------------------------------------------------------------------------------
-
-def _text(value: str | None, max_length: int, field: str, required: bool = False) -> str | None:
-    value = unicodedata.normalize("NFC", value or "").strip()
-    if not value:
-        if required:
-            raise DomainError(_("This field is required."), field)
-        return None
-    if len(value) > max_length:
-        raise DomainError(_("At most %(n)d characters.", n=max_length), field)
-    return value
-
 
 def _contact(customer: Customer, contact_id: int | None, keep_id: int | None = None) -> Contact | None:
     if not contact_id:

@@ -9,23 +9,10 @@ from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectF
 from wtforms.validators import DataRequired, Length, Optional
 
 from .pipelines import KINDS
+from ..core.forms import optional_int, strip as _strip
 
 EXTRA_LINES = 3        # empty product lines offered without JavaScript
 EXTRA_COMPETITORS = 2
-
-
-def optional_int(value):
-    """A select's value as an id, or None for the empty option."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class LineForm(Form):

@@ -20,6 +20,7 @@ from ..core.models import User
 from ..core.money import line_amount, to_fen
 from ..core.permissions import can_see_owner
 from ..core.types import utcnow
+from ..core.validation import clean_text as _text
 from ..customers.access import get_customer as _customer_for
 from ..customers.access import visible_customers
 from ..customers.models import Customer
@@ -55,17 +56,6 @@ def site_today() -> dt.date:
 
 
 # --- values -----------------------------------------------------------------------------------
-
-def _text(value: str | None, max_length: int, field: str, required: bool = False) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise DomainError(_("This field is required."), field)
-        return None
-    if len(value) > max_length:
-        raise DomainError(_("At most %(n)d characters.", n=max_length), field)
-    return value
-
 
 def _decimal(value, field: str, minimum: Decimal = Decimal(0), maximum: Decimal = MAX_AMOUNT,
              required: bool = True) -> Decimal | None:

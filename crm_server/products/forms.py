@@ -7,19 +7,7 @@ from flask_wtf.file import FileField
 from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-
-def optional_int(value):
-    """A select's value as an id, or None for the empty option."""
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
+from ..core.forms import optional_int, strip as _strip
 
 
 class ProductForm(FlaskForm):

@@ -8,13 +8,10 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..customers.forms import optional_int
 from .services import LineInput
+from ..core.forms import strip as _strip
 
 BLANK_ROWS = 3   # empty line rows offered below the lines, so that lines can be added without JavaScript
 MAX_ROWS = 200
-
-
-def _strip(value):
-    return value.strip() if isinstance(value, str) else value
 
 
 class LineForm(Form):

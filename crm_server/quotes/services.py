@@ -24,6 +24,7 @@ from ..core.roles import ADMIN
 from ..core.search import contains, escape_like
 from ..core.site_settings import get_setting, set_setting
 from ..core.types import utcnow
+from ..core.validation import clean_text as _text
 from ..customers.access import visible_customers
 from ..customers.models import Customer
 from ..extensions import db
@@ -82,17 +83,6 @@ def site_today() -> dt.date:
 
 
 # --- values -----------------------------------------------------------------------------------
-
-def _text(value: str | None, max_length: int, field: str, required: bool = False) -> str | None:
-    value = (value or "").strip()
-    if not value:
-        if required:
-            raise DomainError(_("This field is required."), field)
-        return None
-    if len(value) > max_length:
-        raise DomainError(_("At most %(n)d characters.", n=max_length), field)
-    return value
-
 
 def _decimal(value, field: str, low: Decimal, high: Decimal, default: Decimal | None = None,
              prefix: str = "") -> Decimal:
