@@ -8,18 +8,10 @@ from wtforms import DateTimeLocalField, MultipleFileField, SelectField, SelectMu
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..core.forms import optional_int
 from . import attachments, services
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M"  # what <input type="datetime-local"> sends
-
-
-def optional_int(value):
-    if value in (None, "", "None"):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class FollowUpForm(FlaskForm):
