@@ -41,7 +41,8 @@ class FollowUp(db.Model):
         Index("ix_followups_customer_time", "customer_id", "happened_at", "id"),
         # kind too: the activity statistics (per user and kind over a period) read this index alone
         Index("ix_followups_user_time", "user_id", "happened_at", "kind"),
-        Index("ix_followups_user_next", "user_id", "next_done_at", "next_followup_at"),
+        # the customer too: the activity statistics count overdue plans per customer owner from this index alone
+        Index("ix_followups_user_next", "user_id", "next_done_at", "next_followup_at", "customer_id"),
         # the follow-up list: newest first, and its kind filter
         Index("ix_followups_time", "happened_at", "id"),
         Index("ix_followups_kind_time", "kind", "happened_at"),

@@ -59,8 +59,15 @@ REPLACED = {
 }
 
 
+FOLLOWUPS_USER_NEXT = (['user_id', 'next_done_at', 'next_followup_at', 'customer_id'],
+                       ['user_id', 'next_done_at', 'next_followup_at'])
+
+
 def upgrade():
     _add_phone_digits_to_search_text()
+    with op.batch_alter_table('followups', schema=None) as batch_op:  # + customer_id: the overdue plans per owner
+        batch_op.drop_index('ix_followups_user_next')
+        batch_op.create_index('ix_followups_user_next', FOLLOWUPS_USER_NEXT[0], unique=False)
     with op.batch_alter_table('customers', schema=None) as batch_op:
         for name, columns in NEW.items():
             batch_op.create_index(name, columns, unique=False)
@@ -74,6 +81,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('followups', schema=None) as batch_op:
+        batch_op.drop_index('ix_followups_user_next')
+        batch_op.create_index('ix_followups_user_next', FOLLOWUPS_USER_NEXT[1], unique=False)
     with op.batch_alter_table('customers', schema=None) as batch_op:
         if op.get_bind().dialect.name == 'sqlite':
             batch_op.drop_index('ix_customers_search')
