@@ -40,6 +40,7 @@ class OpportunityForm(FlaskForm):
     probability = StringField(_l("Probability %"), filters=[_strip],
                               description=_l("Empty: the stage's probability."))
     source_id = SelectField(_l("Source"), coerce=optional_int, validate_choice=False)
+    campaign_id = SelectField(_l("Campaign"), coerce=optional_int, validate_choice=False)
     owner_id = SelectField(_l("Owner"), coerce=optional_int, validate_choice=False)
     contact_ids = SelectMultipleField(_l("Contacts"), coerce=int, validate_choice=False)
     next_step = StringField(_l("Next step"), filters=[_strip], validators=[Length(max=500)])
@@ -49,7 +50,8 @@ class OpportunityForm(FlaskForm):
     competitors = FieldList(FormField(CompetitorLinkForm), min_entries=0)
 
     SERVICE_FIELDS = ("name", "amount", "amount_from_lines", "expected_close_date", "pipeline_id", "stage_id",
-                      "probability", "source_id", "owner_id", "contact_ids", "next_step", "loss_reason", "remarks")
+                      "probability", "source_id", "campaign_id", "owner_id", "contact_ids", "next_step", "loss_reason",
+                      "remarks")
 
     def data_for_service(self) -> dict:
         data = {name: getattr(self, name).data for name in self.SERVICE_FIELDS}

@@ -79,6 +79,7 @@ class Opportunity(TimestampMixin, db.Model):
     status: Mapped[str] = mapped_column(Unicode(10), default=OPEN, nullable=False)  # open / won / lost
     closed_on: Mapped[dt.date | None] = mapped_column(Date)  # the day it was won or lost (site time zone)
     source_id: Mapped[int | None] = mapped_column(ForeignKey("dictionary_items.id"))
+    campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"))  # 市场活动 it came from (issue 5)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     next_step: Mapped[str | None] = mapped_column(Unicode(500))
     loss_reason: Mapped[str | None] = mapped_column(Unicode(500))
@@ -123,6 +124,8 @@ class Opportunity(TimestampMixin, db.Model):
               "deleted_at", "owner_id", "amount"),
         Index("ix_opportunities_cycle", "pipeline_id", "status", "first_won_at", "deleted_at", "owner_id",
               "created_at"),
+        # a campaign's results (opportunities, won amount, pipeline) read this alone; migration e1a2b3c4d5e6
+        Index("ix_opportunities_campaign", "campaign_id", "status", "deleted_at", "amount"),
     )
 
     def __str__(self) -> str:

@@ -174,6 +174,9 @@ def _competitors(rows: Iterable[dict]) -> list[OpportunityCompetitor]:
 
 def _state(opportunity: Opportunity) -> dict:
     state = audit.snapshot(opportunity, AUDIT_FIELDS)
+    if opportunity.campaign_id:  # the campaign's name, not its id (campaigns domain)
+        from ..campaigns.models import Campaign
+        state["campaign"] = str(db.session.get(Campaign, opportunity.campaign_id))
     state["lines"] = "; ".join(f"{line.description} × {line.quantity} = {line.amount}"
                                for line in opportunity.lines) or None
     return state
@@ -209,6 +212,10 @@ def _apply(actor: User, opportunity: Opportunity, customer: Customer, fields: di
         probability = stage.probability if (creating or stage.id != opportunity.stage_id) else opportunity.probability
     opportunity.probability = pipelines._probability(probability)
     opportunity.source = _source(fields.get("source_id"), None if creating else opportunity.source_id)
+    if "campaign_id" in fields:  # the 市场活动 it came from (campaigns domain)
+        from ..campaigns.services import check_campaign_id
+        opportunity.campaign_id = check_campaign_id(fields.get("campaign_id"),
+                                                    None if creating else opportunity.campaign_id)
     opportunity.owner = _owner(actor, fields.get("owner_id"), None if creating else opportunity.owner_id)
     opportunity.next_step = _text(fields.get("next_step"), 500, "next_step")
     opportunity.remarks = _text(fields.get("remarks"), 4000, "remarks")

@@ -139,6 +139,8 @@ def _prepare(form: OpportunityForm, customer, opportunity: Opportunity | None) -
     form.stage_id.choices = [("", _("(first stage)"))] + [(s.id, f"{s.pipeline.name} / {s.name} ({s.probability}%)")
                                                           for s in stage_rows]
     form.source_id.choices = choices(SOURCE, blank="—", keep_id=opportunity.source_id if opportunity else None)
+    from ..campaigns.services import campaign_choices
+    form.campaign_id.choices = [("", "—")] + campaign_choices(keep_id=opportunity.campaign_id if opportunity else None)
     form.owner_id.choices = services.owner_choices(current_user)
     form.contact_ids.choices = services.contact_choices(customer)
     catalogue = services.product_choices()
