@@ -28,7 +28,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
     },
     "mail": {
         "server": "", "port": "25", "username": "", "password": "", "use_tls": "no", "use_ssl": "no",
-        "sender": "",
+        "sender": "", "mass_rate_per_minute": "60",
     },
     "app": {
         "company_name": "CRM Server", "default_language": "zh_CN", "timezone": "Asia/Shanghai",
@@ -254,6 +254,7 @@ def load_config(path: str | os.PathLike | None = None, environ=None) -> Settings
     database_url = build_database_url(raw["database"], data_dir)
     _int(raw, "database", "connect_timeout", 1, 300, "连接超时", "the connect timeout")
     _int(raw, "mail", "port", 1, 65535, "端口", "the port")
+    _int(raw, "mail", "mass_rate_per_minute", 1, 10000, "群发每分钟封数", "the mass e-mail rate per minute")
     for key in ("use_tls", "use_ssl"):
         _bool(raw, "mail", key)
     return Settings(
