@@ -35,6 +35,7 @@ from crm_server.extensions import db
 from crm_server.followups.models import FollowUp
 from crm_server.pool.models import PublicPool
 
+from .lead_dataset import add_leads
 from .pipeline_dataset import add_opportunities
 
 PASSWORD = "Bench12345"
@@ -103,6 +104,7 @@ def build(customers: int, audit_rows: int, seed: int = 7, sqlite: bool = True, p
                      f"{builder.counts['followups']:,} follow-ups")
     _audit_rows(rng, now, audit_rows)
     result.counts.update(add_opportunities(rng, now, customers, progress))
+    result.counts.update(add_leads(rng, now, customers, progress))
     if sqlite:
         db.session.execute(text(f"PRAGMA cache_size={int(cache_size)}"))
     db.session.commit()

@@ -15,6 +15,7 @@ from crm_server.customers.models import Customer, CustomerTag
 from crm_server.extensions import db
 from crm_server.followups.models import FollowUp
 
+from .lead_pages import lead_pages
 from .pipeline_pages import opportunity_pages
 
 # p95 targets (ms) by kind of page; pages without one are reported but not judged on time.
@@ -145,7 +146,7 @@ def customer_pages(s: Samples) -> list[Page]:
         Page("activity", "/activity/", 16),
         Page("home", "/", 12),
     ]
-    return pages + opportunity_pages(Page, s.user_id, s.customer_id)
+    return pages + opportunity_pages(Page, s.user_id, s.customer_id) + lead_pages(Page, s.user_id)
 
 
 ADMIN_PAGES = [
@@ -157,7 +158,8 @@ ADMIN_PAGES = [
     Page("/admin/audit", "/admin/audit", 13),
     Page("/admin/audit?page=200", "/admin/audit?page=200", 13),
     Page("/admin/audit?action=user.signed_in", "/admin/audit?action=user.signed_in", 13),
-    Page("/admin/dictionaries", "/admin/dictionaries", 14),
+    # one usage count per column that references a dictionary (customers, opportunities, leads, campaigns)
+    Page("/admin/dictionaries", "/admin/dictionaries", 20),
     Page("/pool/orphans", "/pool/orphans", 16),
 ]
 ANONYMOUS_PAGES = [Page("/login", "/login", 2)]

@@ -73,4 +73,4 @@ def item_with_flag(kind: str, flag: str) -> DictionaryItem | None:
                              .order_by(DictionaryItem.sort_order, DictionaryItem.id).limit(1))
 
 
-FLAG_LABELS = {"deal": _l("Deal won"), "lost": _l("Churned"), "new": _l("New")}
+FLAG_LABELS = {"deal": _l("Deal won"), "lost": _l("Churned"), "new": _l("New customer")}

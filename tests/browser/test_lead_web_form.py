@@ -1,5 +1,6 @@
 """The public web form in Chromium: an administrator sets one up, an anonymous visitor sends an enquiry from it
-(and is first told to leave a phone or an email), and the sales manager finds the lead scored and graded."""
+(and is first told to leave a phone or an email), the sales manager finds the lead scored and graded and assigns it,
+and the salesperson follows it up and converts it into a customer, a contact and an opportunity."""
 from __future__ import annotations
 
 import re
@@ -8,9 +9,13 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import delete, select
 
+from crm_server.contacts.models import Contact
 from crm_server.core.dictionaries import DictionaryItem
+from crm_server.customers.models import Customer
 from crm_server.extensions import db
+from crm_server.followups.models import FollowUp
 from crm_server.leads.models import Lead
+from crm_server.opportunities.models import Opportunity
 from crm_server.leads.scoring import LeadScoringRule
 from tests.factories import make_branch, make_department, make_user
 
@@ -26,6 +31,7 @@ def marketing(live_app):
         department = make_department("华东销售部", branch=make_branch("上海总部"))
         make_user("admin", username="admin", display_name="管理员", department=department)
         make_user("sales_manager", username="wangqiang", display_name="王强", department=department)
+        make_user("sales", username="zhangwei", display_name="张伟", department=department)
         db.session.execute(delete(LeadScoringRule))
         website = db.session.scalar(select(DictionaryItem.id).where(DictionaryItem.kind == "lead_source",
                                                                     DictionaryItem.flag == "website"))
@@ -86,3 +92,34 @@ def test_an_enquiry_from_the_website_arrives_scored_and_graded(page, live_app, m
     page.locator("#grade").evaluate("el => el.form.requestSubmit()")
     expect(page).to_have_url(re.compile(r"grade=A"))
     expect(page.locator(f"tr.lead-row[data-lead-id='{lead['id']}']")).to_be_visible()
+
+    # the manager assigns it from the pool; the salesperson follows it up and converts it
+    row.locator("a").first.click()
+    page.select_option("#assign-form select", label="张伟")
+    page.click("#assign-lead")
+    expect(page.locator("#owner-name")).to_have_text("张伟")
+    sign_out(page)
+    sign_in(page, "zhangwei")
+    page.goto(f"/leads/{lead['id']}")
+    page.select_option("#lead-followup-form #kind", value="call")
+    page.fill("#lead-followup-form #content", "回电确认试用需求，约下周演示")
+    page.click("#save-lead-followup")
+    expect(page.locator(".lead-followup-content")).to_have_text("回电确认试用需求，约下周演示")
+    page.click("#convert-lead")
+    page.check("#create_deal")
+    page.fill("#opportunity_name", "华光设备巡检与售后系统")
+    page.fill("#amount", "260000")  # the enquiry named no budget
+    page.click("#do-convert")
+    expect(page.locator("#lead-status")).to_have_attribute("data-status", "converted")
+    expect(page.locator("#converted-opportunity")).to_have_text("华光设备巡检与售后系统")
+
+    def converted():
+        found = db.session.get(Lead, lead["id"])
+        customer = db.session.get(Customer, found.converted_customer_id)
+        contact = db.session.get(Contact, found.converted_contact_id)
+        opportunity = db.session.get(Opportunity, found.converted_opportunity_id)
+        followups = db.session.scalars(select(FollowUp.content).where(FollowUp.customer_id == customer.id)).all()
+        return (found.status, customer.name, customer.owner_id == found.owner_id, contact.name, contact.mobile,
+                opportunity.name, str(opportunity.amount), followups)
+    assert _in_db(live_app, converted) == ("converted", "无锡华光精密制造有限公司", True, "周女士", "13861234567",
+                                           "华光设备巡检与售后系统", "260000.00", ["回电确认试用需求，约下周演示"])
