@@ -21,6 +21,7 @@ from ..extensions import db
 from ..leads.dictionaries import SOURCE as LEAD_SOURCE
 from ..leads.models import GRADES
 from ..leads.models import STATUSES as LEAD_STATUS_CODES
+from ..leads.services import STATUS_LABELS as LEAD_STATUSES
 from . import services
 from .access import MailingPermission
 from .forms import BODY_HELP, ComposeForm, TemplateForm
@@ -35,8 +36,6 @@ JOB_STATUS_LABELS = {"queued": _l("Queued"), "sending": _l("Sending"), "done": _
 RECIPIENT_STATUS_LABELS = {"pending": _l("Waiting"), "sent": _l("Sent"), "failed": _l("Failed"),
                            "bounced": _l("Bounced"), "skipped": _l("Skipped")}
 SKIP_REASONS = {"unsubscribed": _l("Unsubscribed"), "bounced": _l("Bounced before"), "cancelled": _l("Cancelled")}
-LEAD_STATUSES = {"new": _l("New"), "contacting": _l("Contacting"), "qualified": _l("Qualified"),
-                 "converted": _l("Converted"), "invalid": _l("Invalid")}
 PREVIEW_ROWS = 200
 
 
