@@ -107,3 +107,24 @@ def _spans(segments: list[Segment], skip: int, wanted: int) -> list[tuple[Segmen
         wanted -= take
         skip = 0
     return spans
+
+
+def empty_last_segments(column, ordered_column, then: list, total: int, filled: int) -> list[Segment]:
+    """The two segments of a sort whose empty values go last whatever the direction: the rows where `column` is
+    filled, ordered by `ordered_column` (the column ascending or descending) then `then`; then the empty ones by
+    `then` (which ends in the primary key). `total` and `filled` come from one count(*), count(column) query."""
+    return [Segment(column.is_not(None), [ordered_column, *then], filled or 0),
+            Segment(column.is_(None), list(then), (total or 0) - (filled or 0))]
+
+
+def paginate_ids(stmt: Select, id_column, ids: list[int], page: int = 1, per_page: int = PAGE_SIZES[0]) -> Page:
+    """One page of the rows of `stmt` (ordered) among `ids`, already collected and at most a thousand or so (SQL
+    Server takes 2,100 parameters): the page is ordered in the database among those rows alone."""
+    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
+    pages = max(1, math.ceil(len(ids) / per_page))
+    page = min(max(1, page), pages)
+    items = []
+    if ids:
+        limited = stmt.where(id_column.in_(ids)).limit(per_page).offset((page - 1) * per_page)
+        items = list(db.session.scalars(limited).unique())
+    return Page(items=items, page=page, per_page=per_page, total=len(ids))

@@ -19,7 +19,7 @@ from ..core.audit import diff, snapshot
 from ..core.dictionaries import DictionaryItem
 from ..core.errors import DomainError
 from ..core.models import Department, User
-from ..core.pagination import PAGE_SIZES, Page, Segment, paginate_segments
+from ..core.pagination import PAGE_SIZES, Page, Segment, empty_last_segments, paginate_ids, paginate_segments
 from ..core.permissions import can_see_owner, scope_condition
 from ..core.search import contains
 from ..core.types import utcnow
@@ -654,7 +654,7 @@ def customer_page(user: User, filters: CustomerFilters | None = None, sort: str 
         # ordered among themselves, instead of walking the whole file in list order to find them.
         ids = db.session.scalars(select(Customer.id).where(*where).limit(FEW_MATCHES + 1)).all()
         if len(ids) <= FEW_MATCHES:
-            return _page_among(list_customers(user, filters, sort, direction), ids, page, per_page)
+            return paginate_ids(list_customers(user, filters, sort, direction), Customer.id, ids, page, per_page)
 
     def ordered(column):
         return column.desc() if descending else column.asc()
@@ -681,25 +681,13 @@ def customer_page(user: User, filters: CustomerFilters | None = None, sort: str 
     else:
         column, extra = _nullable_sort(sort)
         total, filled = db.session.execute(select(func.count(), func.count(column)).where(*where)).one()
-        then = [*map(ordered, extra), ordered(Customer.id)]
-        segments = [Segment(column.is_not(None), [ordered(column), *then], filled or 0),
-                    Segment(column.is_(None), then, (total or 0) - (filled or 0))]
+        segments = empty_last_segments(column, ordered(column), [*map(ordered, extra), ordered(Customer.id)],
+                                       total, filled)
     return paginate_segments(_loaded(select(Customer).where(*where)), segments, page, per_page,
                              whole=list_customers(user, filters, sort, direction))
 
 
 FEW_MATCHES = 1000  # a keyword search matching at most this many customers reads them by id (SQL Server: < 2100)
-
-
-def _page_among(stmt: Select, ids: list[int], page: int, per_page: int) -> Page:
-    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    pages = max(1, -(-len(ids) // per_page))
-    page = min(max(1, page), pages)
-    items = []
-    if ids:
-        stmt = stmt.where(Customer.id.in_(ids)).limit(per_page).offset((page - 1) * per_page)
-        items = list(db.session.scalars(stmt).unique())
-    return Page(items=items, page=page, per_page=per_page, total=len(ids))
 
 
 def customers_by_ids(user: User, ids: Iterable[int], editable: bool = True) -> list[Customer]:

@@ -17,7 +17,7 @@ from ..core.audit import diff, snapshot
 from ..core.dictionaries import DictionaryItem, item_with_flag
 from ..core.errors import DomainError
 from ..core.models import User
-from ..core.pagination import PAGE_SIZES, Page, Segment, paginate_segments
+from ..core.pagination import PAGE_SIZES, Page, Segment, empty_last_segments, paginate_ids, paginate_segments
 from ..core.permissions import can_see_owner, scope_condition
 from ..core.search import contains
 from ..core.money import to_fen
@@ -429,17 +429,6 @@ def list_leads(user: User, filters: LeadFilters | None = None, sort: str = DEFAU
     return _loaded(stmt.order_by(*ordering, ordered(Lead.id)))
 
 
-def _page_among(stmt: Select, ids: list[int], page: int, per_page: int) -> Page:
-    per_page = per_page if per_page in PAGE_SIZES else PAGE_SIZES[0]
-    pages = max(1, -(-len(ids) // per_page))
-    page = min(max(1, page), pages)
-    items = []
-    if ids:
-        items = list(db.session.scalars(stmt.where(Lead.id.in_(ids)).limit(per_page)
-                                        .offset((page - 1) * per_page)).unique())
-    return Page(items=items, page=page, per_page=per_page, total=len(ids))
-
-
 def lead_page(user: User, filters: LeadFilters | None = None, sort: str = DEFAULT_SORT[0],
               direction: str = DEFAULT_SORT[1], page: int = 1, per_page: int = PAGE_SIZES[0]) -> Page:
     """One page of `list_leads`, read so that an index gives every sort its order on a large table: a sort with
@@ -451,7 +440,7 @@ def lead_page(user: User, filters: LeadFilters | None = None, sort: str = DEFAUL
         # LIKE '%term%' has no index: one scan collects the ids, a rare term's few rows are then ordered alone
         ids = db.session.scalars(select(Lead.id).where(*where).limit(FEW_MATCHES + 1)).all()
         if len(ids) <= FEW_MATCHES:
-            return _page_among(list_leads(user, filters, sort, direction), ids, page, per_page)
+            return paginate_ids(list_leads(user, filters, sort, direction), Lead.id, ids, page, per_page)
 
     def ordered(column):
         return column.desc() if descending else column.asc()
@@ -463,8 +452,7 @@ def lead_page(user: User, filters: LeadFilters | None = None, sort: str = DEFAUL
     else:
         total, filled = db.session.execute(select(func.count(), func.count(column)).where(*where)).one()
         then = [ordered(Lead.updated_at)] if sort == "grade" else []
-        segments = [Segment(column.is_not(None), [ordered(column), *then, ordered(Lead.id)], filled or 0),
-                    Segment(column.is_(None), [*then, ordered(Lead.id)], (total or 0) - (filled or 0))]
+        segments = empty_last_segments(column, ordered(column), [*then, ordered(Lead.id)], total, filled)
     # the rows: walked in the order's index, the scope checked in it (see _walked_scope)
     rows = [_walked_scope(user), *_filter_conditions(user, filters)]
     return paginate_segments(_loaded(select(Lead).where(*rows)), segments, page, per_page,
