@@ -16,7 +16,7 @@ from .version import __version__
 # Blueprints in sidebar order; a module appears in the menu only once its package is here.
 BLUEPRINT_MODULES = ("home", "auth", "customers", "contacts", "followups", "pool", "reminders", "activity",
                      "leads", "campaigns", "mailing", "products", "opportunities", "competitors", "quotes", "forecast",
-                     "admin")
+                     "contracts", "payments", "approvals", "admin")
 
 
 def create_app(settings: Settings | None = None, testing: bool = False) -> Flask:
