@@ -16,7 +16,9 @@ from ..extensions import db
 # submitter takes it back (withdrawn).
 PENDING, APPROVED, REJECTED, WITHDRAWN = "pending", "approved", "rejected", "withdrawn"
 # Task statuses: one task per approver of the current step; the first decision closes the step's other tasks.
+# The approvers of later steps are resolved at submission and wait as "queued" until their step is reached.
 WAITING, DONE_APPROVED, DONE_REJECTED, CANCELLED = "waiting", "approved", "rejected", "cancelled"
+QUEUED = "queued"
 # Approver kinds of a step.
 NAMED_USER, MANAGER, DEPARTMENT_ROLE, BRANCH_ROLE = "user", "manager", "department_role", "branch_role"
 
@@ -109,6 +111,9 @@ class ApprovalRequest(db.Model):
         Index("ix_approval_requests_submitter", "submitted_by_id", "status", "submitted_at", "id"),
         Index("ix_approval_requests_status", "status", "submitted_at", "id"),
     )
+
+    def __str__(self) -> str:
+        return self.title
 
 
 class ApprovalTask(db.Model):

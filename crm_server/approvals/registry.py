@@ -11,7 +11,7 @@ from typing import Callable
 class Fact:
     """A value of a document a flow's condition tests, e.g. the contract's amount.
     kind: "money" / "percent" / "int" (compared as numbers) or "rating" (compared in `choices` order, the
-    first being the best: "below B" means C or D)."""
+    first being the best: "below A" means B or C)."""
 
     label: object
     kind: str

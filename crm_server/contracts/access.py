@@ -61,3 +61,19 @@ def get_contract(user: User, contract_id: int, editable: bool = False) -> Contra
     if editable and not can_edit(user, contract):
         abort(403)
     return contract
+
+
+def document_condition(user: User):
+    """Contracts and their revision rows (which share their contract's owner) in the user's scope: the contract
+    page also shows a revision, which is a document of its own in the approval flows."""
+    return Contract.deleted_at.is_(None) & scope_condition(user, Contract.owner_id, CONTRACT)
+
+
+def get_document(user: User, contract_id: int, editable: bool = False) -> Contract:
+    """As get_contract, for a contract or a revision row."""
+    contract = db.session.scalar(select(Contract).where(Contract.id == contract_id, document_condition(user)))
+    if contract is None:
+        abort(404)
+    if editable and not can_edit(user, contract):
+        abort(403)
+    return contract

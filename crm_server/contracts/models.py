@@ -51,7 +51,10 @@ class Contract(TimestampMixin, db.Model):
     template_id: Mapped[int | None] = mapped_column(ForeignKey("contract_templates.id", ondelete="SET NULL"))
     title: Mapped[str] = mapped_column(Unicode(200), nullable=False)
     contract_type: Mapped[str] = mapped_column(Unicode(20), nullable=False, default="sales")
+    # Tax included. With lines, the lines' total (see contracts/calc.py: the quote's convention, its overall
+    # discount spread over the lines); without lines, entered.
     amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
+    overall_discount_percent: Mapped[Decimal] = mapped_column(Percent, nullable=False, default=Decimal("0.00"))
     sign_date: Mapped[dt.date | None] = mapped_column(Date)
     start_date: Mapped[dt.date | None] = mapped_column(Date)
     end_date: Mapped[dt.date | None] = mapped_column(Date)
@@ -60,6 +63,7 @@ class Contract(TimestampMixin, db.Model):
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), nullable=False)
     status: Mapped[str] = mapped_column(Unicode(12), nullable=False, default=DRAFT)
     remarks: Mapped[str | None] = mapped_column(UnicodeText)
+    termination_reason: Mapped[str | None] = mapped_column(Unicode(500))
     # Money received and invoiced so far (payments and invoices keep them in step, in the same transaction).
     received_amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
     invoiced_amount: Mapped[Decimal] = mapped_column(Money, nullable=False, default=Decimal("0.00"))
@@ -87,12 +91,17 @@ class Contract(TimestampMixin, db.Model):
 
     __table_args__ = (
         UniqueConstraint("number", "revision", name="uq_contracts_number_revision"),
-        Index("ix_contracts_sign_date", "revision_of_id", "sign_date", *LIVE),
+        # the money report sums signed amounts per sign date from this index alone (status, amount)
+        Index("ix_contracts_sign_date", "revision_of_id", "sign_date", *LIVE, "status", "amount"),
         Index("ix_contracts_updated", "revision_of_id", "updated_at", *LIVE),
         Index("ix_contracts_owner", "owner_id", "revision_of_id", "deleted_at", "status", "id"),
         Index("ix_contracts_customer", "customer_id", "revision_of_id", "deleted_at", "id"),
         Index("ix_contracts_status", "status", "revision_of_id", "updated_at", *LIVE),
         Index("ix_contracts_end_date", "status", "end_date", *LIVE),
+        Index("ix_contracts_end", "revision_of_id", "end_date", *LIVE),  # the list sorted by end date
+        Index("ix_contracts_amount", "revision_of_id", "amount", *LIVE),
+        Index("ix_contracts_type", "contract_type", "revision_of_id", "updated_at", *LIVE),
+        Index("ix_contracts_number", "revision_of_id", "number", *LIVE),
         Index("ix_contracts_opportunity", "opportunity_id"),
         Index("ix_contracts_quote", "quote_id"),
         Index("ix_contracts_revision_of", "revision_of_id", "id"),

@@ -12,7 +12,7 @@ from ..core.roles import ADMIN, ensure_reference_data
 from ..core.security import check_password_rules, hash_password, new_session_token
 from ..core.types import utcnow
 from ..extensions import db
-from . import campaigns, customers, forecast, leads, mailing, opportunities, organisation, products, quotes
+from . import campaigns, contracts, customers, forecast, leads, mailing, opportunities, organisation, products, quotes
 from .base import SIZES, DemoContext
 
 # Printed to whoever runs `make run`: every demo employee signs in with it.
@@ -20,8 +20,8 @@ DEMO_PASSWORD = "demo123456"
 ADMIN_USERNAME = "admin"
 
 # Run in this order; a later domain adds its module here (customers need the staff who own them).
-SEEDERS = (organisation.seed, customers.seed, products.seed, opportunities.seed, quotes.seed, forecast.seed,
-           campaigns.seed, leads.seed, mailing.seed)
+SEEDERS = (organisation.seed, customers.seed, products.seed, opportunities.seed, quotes.seed, contracts.seed,
+           forecast.seed, campaigns.seed, leads.seed, mailing.seed)
 
 audit.register_actions({"demo.seeded": _l("Loaded demo data")})
 

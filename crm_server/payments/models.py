@@ -46,11 +46,14 @@ class Instalment(db.Model):
 
     __table_args__ = (
         Index("ix_instalments_contract", "contract_id", "sequence"),
+        # Covering indexes of receivables and aging (payments/receivables.py): bucket totals and overdue per
+        # contract read ranges of due_date; per owner and per customer walk the index in owner/customer order.
         Index("ix_instalments_aging", "is_effective", "is_open", "due_date", "owner_id", "customer_id",
-              "amount", "received_amount"),
+              "contract_id", "amount", "received_amount"),
         Index("ix_instalments_owner_aging", "owner_id", "is_effective", "is_open", "due_date", "customer_id",
               "amount", "received_amount"),
-        Index("ix_instalments_customer", "customer_id", "is_effective", "is_open", "due_date"),
+        Index("ix_instalments_customer", "customer_id", "is_effective", "is_open", "due_date", "owner_id",
+              "amount", "received_amount"),
     )
 
     @property
@@ -86,7 +89,9 @@ class Payment(TimestampMixin, db.Model):
         Index("ix_payments_received_on", "received_on", "id", "owner_id", "status"),
         Index("ix_payments_owner", "owner_id", "received_on", "id", "status"),
         Index("ix_payments_customer", "customer_id", "received_on", "id"),
-        Index("ix_payments_status", "status", "received_on", "id"),
+        # the money report sums received per day from this index alone (owner, amount)
+        Index("ix_payments_status", "status", "received_on", "id", "owner_id", "amount"),
+        Index("ix_payments_method", "method", "received_on", "id", "owner_id", "status"),  # the list's method filter
     )
 
 
@@ -132,3 +137,9 @@ class Invoice(TimestampMixin, db.Model):
         Index("ix_invoices_issued_on", "issued_on", "id", "owner_id"),
         Index("ix_invoices_owner", "owner_id", "issued_on", "id"),
     )
+
+
+# Receivables per contract sort the effective contracts by what is outstanding (amount − received): this index on
+# the contracts table covers that list (filter, both figures, scope and customer) so no contract row is read.
+Index("ix_contracts_receivable", Contract.status, Contract.revision_of_id, Contract.deleted_at, Contract.amount,
+      Contract.received_amount, Contract.owner_id, Contract.customer_id, Contract.id)

@@ -18,7 +18,8 @@ register_field_labels({
     "overall_discount_percent": _l("Overall discount %"), "quote_date": _l("Quote date"),
     "valid_until": _l("Valid until"), "price_list": _l("Price list"), "delivery_terms": _l("Delivery"),
     "payment_terms": _l("Payment terms"), "total": _l("Grand total"), "lines": _l("Lines"),
-    "approval_comment": _l("Approval comment"), "version": _l("Version"), "opportunity": _l("Opportunity"),
+    "approval_comment": _l("Approval comment"), "approval_flow": _l("Approval flow"), "version": _l("Version"),
+    "opportunity": _l("Opportunity"),
 })
 register_customer_section("quotes", _l("Quotes"), "quotes/_section.html", sections.customer_section, order=40)
 register_opportunity_section("quotes", _l("Quotes"), "quotes/_section.html", sections.opportunity_section,

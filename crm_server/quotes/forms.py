@@ -3,44 +3,12 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import DateField, FieldList, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..customers.forms import optional_int
-from .services import LineInput
 from ..core.forms import strip as _strip
-
-BLANK_ROWS = 3   # empty line rows offered below the lines, so that lines can be added without JavaScript
-MAX_ROWS = 200
-
-
-class LineForm(Form):
-    """One line row; numbers are checked by the service, which names the line in its message."""
-
-    product_id = StringField(_l("Product id"), filters=[_strip], validators=[Length(max=9)])
-    description = StringField(_l("Description"), filters=[_strip], validators=[Length(max=200)])
-    specification = StringField(_l("Specification"), filters=[_strip], validators=[Length(max=200)])
-    unit = StringField(_l("Unit"), filters=[_strip], validators=[Length(max=20)])
-    quantity = StringField(_l("Quantity"), filters=[_strip], validators=[Length(max=20)])
-    unit_price = StringField(_l("Unit price"), filters=[_strip], validators=[Length(max=20)])
-    discount_percent = StringField(_l("Discount %"), filters=[_strip], validators=[Length(max=10)])
-    tax_rate = StringField(_l("Tax rate %"), filters=[_strip], validators=[Length(max=10)])
-
-    def is_blank(self) -> bool:
-        return not (self.product_id.data or self.description.data)
-
-    def line_input(self) -> LineInput:
-        product = self.product_id.data or ""
-        return LineInput(product_id=int(product) if product.isdigit() else None,
-                         description=self.description.data or None, specification=self.specification.data or None,
-                         unit=self.unit.data or None, quantity=self.quantity.data or None,
-                         unit_price=self.unit_price.data or None, discount_percent=self.discount_percent.data or None,
-                         tax_rate=self.tax_rate.data or None)
-
-    def validate_product_id(self, field):
-        from wtforms.validators import ValidationError
-        if field.data and not field.data.isdigit():
-            raise ValidationError(_l("Enter a product id (a number), or leave it empty for a free line."))
+from ..core.line_items import BLANK_ROWS, MAX_ROWS, LineForm  # noqa: F401  (BLANK_ROWS: the views)
 
 
 class QuoteForm(FlaskForm):

@@ -5,18 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Iterable
 
-from flask import current_app
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..approvals import services as approval_services
+from ..approvals.registry import DocumentType, Fact, register_document_type
 from ..contacts.models import Contact
 from ..core import audit
 from ..core.errors import DomainError
+from ..core.line_items import LineInput
 from ..core.models import Role, RolePermission, User
 from ..core.numbering import check_pattern, next_number
 from ..core.permissions import can_see_owner
@@ -24,7 +27,7 @@ from ..core.roles import ADMIN
 from ..core.search import contains, escape_like
 from ..core.site_settings import get_setting, set_setting
 from ..core.types import utcnow
-from ..core.validation import clean_text as _text
+from ..core.validation import clean_decimal, clean_percent, clean_text as _text
 from ..customers.access import visible_customers
 from ..customers.models import Customer
 from ..extensions import db
@@ -50,6 +53,7 @@ audit.register_actions({
     "quote.expired": _l("A quote expired"),
     "quote.discount_limit_changed": _l("Changed a role's maximum quote discount"),
     "quote.number_pattern_changed": _l("Changed the quote number pattern"),
+    "quote.approval_withdrawn": _l("Withdrew a quote from approval"),
 })
 register_kind("quote_approval", _l("Quote approval"))
 register_kind("quote_decision", _l("Quote"))
@@ -84,39 +88,6 @@ def site_today() -> dt.date:
 
 # --- values -----------------------------------------------------------------------------------
 
-def _decimal(value, field: str, low: Decimal, high: Decimal, default: Decimal | None = None,
-             prefix: str = "") -> Decimal:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if default is not None:
-            return default
-        raise DomainError(prefix + _("This field is required."), field)
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise DomainError(prefix + _("Enter a number."), field) from None
-    if not number.is_finite() or number < low or number > high:
-        raise DomainError(prefix + _("Enter a number from %(low)s to %(high)s.", low=low, high=high), field)
-    if number != number.quantize(Decimal("0.01")):
-        raise DomainError(prefix + _("At most two decimals."), field)
-    return number
-
-
-def _percent(value, field: str, prefix: str = "") -> Decimal:
-    return _decimal(value, field, Decimal(0), Decimal(100), Decimal("0.00"), prefix)
-
-
-@dataclass
-class LineInput:
-    product_id: int | None = None
-    description: str | None = None
-    specification: str | None = None
-    unit: str | None = None
-    quantity: object = None
-    unit_price: object = None
-    discount_percent: object = None
-    tax_rate: object = None
-
-
 def _line(number: int, row, price_list_id: int | None, on: dt.date) -> QuoteLine:
     """One validated line. A catalogue line takes what it leaves blank from the product (name, specification,
     unit, tax rate, and the price on the quote's price list); its reference price is always that price."""
@@ -137,12 +108,12 @@ def _line(number: int, row, price_list_id: int | None, on: dt.date) -> QuoteLine
         specification=_text(row.specification or (product.specification if product else None), 200,
                             f"{field}-specification"),
         unit=_text(row.unit or (product.unit if product else None), 20, f"{field}-unit"),
-        quantity=_decimal(row.quantity, f"{field}-quantity", Decimal("0.01"), MAX_QUANTITY, Decimal("1.00"),
-                          prefix),
-        unit_price=_decimal(row.unit_price, f"{field}-unit_price", Decimal(0), MAX_PRICE, reference, prefix),
-        discount_percent=_percent(row.discount_percent, f"{field}-discount_percent", prefix),
-        tax_rate=_decimal(row.tax_rate, f"{field}-tax_rate", Decimal(0), Decimal(100),
-                          product.tax_rate if product else Decimal("13.00"), prefix),
+        quantity=clean_decimal(row.quantity, f"{field}-quantity", Decimal("0.01"), MAX_QUANTITY, Decimal("1.00"),
+                               prefix),
+        unit_price=clean_decimal(row.unit_price, f"{field}-unit_price", Decimal(0), MAX_PRICE, reference, prefix),
+        discount_percent=clean_percent(row.discount_percent, f"{field}-discount_percent", prefix),
+        tax_rate=clean_decimal(row.tax_rate, f"{field}-tax_rate", Decimal(0), Decimal(100),
+                               product.tax_rate if product else Decimal("13.00"), prefix),
         sort_order=number)
     line.list_price = reference if reference is not None else line.unit_price
     return line
@@ -208,7 +179,7 @@ def _apply(actor: User, quote: Quote, customer: Customer, fields: dict) -> None:
     quote.delivery_terms = _text(fields.get("delivery_terms"), 200, "delivery_terms")
     quote.payment_terms = _text(fields.get("payment_terms"), 200, "payment_terms")
     quote.remarks = _text(fields.get("remarks"), 4000, "remarks")
-    quote.overall_discount_percent = _percent(fields.get("overall_discount_percent"), "overall_discount_percent")
+    quote.overall_discount_percent = clean_percent(fields.get("overall_discount_percent"), "overall_discount_percent")
     quote.lines = lines
     calc.apply(quote)
     quote.updated_by_id = actor.id
@@ -340,9 +311,69 @@ def approvers(quote: Quote) -> list[User]:
     return managers or found
 
 
+# --- the quote-discount document type of the approval flows -----------------------------------
+
+QUOTE_DISCOUNT = "quote_discount"
+
+
+def over_limit(quote: Quote) -> Decimal | None:
+    """How many percentage points the effective discount is above the owner's role limit (negative: below it);
+    None when the role has no limit."""
+    limit = discount_limit(quote.owner.role_id)
+    return None if limit is None else quote.max_discount_percent - limit
+
+
+def approval_flow(quote: Quote):
+    """The quote-discount approval flow that would take a draft if it were submitted now, or None."""
+    return approval_services.matching_flow(QUOTE_DISCOUNT, quote) if quote.status == DRAFT else None
+
+
+def _check_pending(quote: Quote) -> None:
+    if quote.status != PENDING:
+        raise DomainError(_("This quote is not waiting for approval."))
+
+
+def _flow_approved(actor: User, quote: Quote) -> None:
+    _check_pending(quote)
+    quote.approved_by_id = actor.id
+    quote.approved_at = utcnow()
+    _set_status(actor, quote, APPROVED, "quote.approved")
+
+
+def _flow_rejected(actor: User, quote: Quote, comment: str | None) -> None:
+    _check_pending(quote)
+    quote.approved_by_id = actor.id
+    quote.approved_at = utcnow()
+    quote.approval_comment = comment
+    _set_status(actor, quote, DRAFT, "quote.approval_rejected", {"approval_comment": [None, comment]})
+
+
+def _flow_withdrawn(actor: User, quote: Quote) -> None:
+    _check_pending(quote)
+    _set_status(actor, quote, DRAFT, "quote.approval_withdrawn")
+
+
+register_document_type(DocumentType(
+    code=QUOTE_DISCOUNT, label=_l("Quote discount"),
+    facts={
+        "discount_percent": Fact(_l("Effective discount %"), "percent", lambda quote: quote.max_discount_percent),
+        "amount": Fact(_l("Grand total"), "money", lambda quote: quote.total),
+        "over_limit": Fact(_l("Discount above the role limit (percentage points)"), "percent", over_limit),
+    },
+    load=lambda quote_id: db.session.get(Quote, quote_id),
+    title=lambda quote: _("Quote %(number)s %(customer)s", number=quote.display_number,
+                          customer=quote.customer.name),
+    owner_id=lambda quote: quote.owner_id,
+    url=lambda quote: url_for("quotes.detail", quote_id=quote.id),
+    can_view=lambda user, quote: can_see_owner(user, quote.owner_id, QUOTE),
+    amount=lambda quote: quote.total,
+    on_approved=_flow_approved, on_rejected=_flow_rejected, on_withdrawn=_flow_withdrawn))
+
+
 def submit_quote(actor: User, quote: Quote) -> Quote:
-    """Draft → pending approval when the discount is above the owner's limit (the approvers are reminded),
-    otherwise → approved at once."""
+    """Draft → pending approval through the first active quote-discount approval flow whose conditions hold
+    (its approvers are reminded); with none, pending when the discount is above the owner's role limit (the
+    managers are reminded), otherwise → approved at once."""
     _check_edit_permission(actor)
     _check_changeable(quote)
     if quote.status != DRAFT:
@@ -355,6 +386,12 @@ def submit_quote(actor: User, quote: Quote) -> Quote:
     quote.submitted_by_id = actor.id
     quote.submitted_at = now
     quote.approved_by_id = quote.approved_at = quote.approval_comment = None
+    # An administrator's quote-discount flow whose conditions hold takes over; otherwise the built-in rule:
+    # the owner's role limit, approved by a manager whose scope covers the owner.
+    request = approval_services.submit(actor, QUOTE_DISCOUNT, quote)
+    if request is not None:
+        _set_status(actor, quote, PENDING, "quote.submitted", {"approval_flow": [None, request.flow_name]})
+        return quote
     if not needs_approval(quote):
         _set_status(actor, quote, APPROVED, "quote.submitted")
         return quote
@@ -371,7 +408,11 @@ def submit_quote(actor: User, quote: Quote) -> Quote:
 def decide_approval(actor: User, quote: Quote, approve: bool, comment: str | None = None) -> Quote:
     """A manager approves a pending quote (→ approved) or rejects it with a reason (→ draft, to be changed).
     Needs the approve permission and the quote in the actor's scope; nobody approves a quote they own or
-    submitted. The owner is reminded of the decision."""
+    submitted. The owner is reminded of the decision. A quote an approval flow holds is decided through it."""
+    request = approval_services.pending_request(QUOTE_DISCOUNT, quote.id)
+    if request is not None:
+        approval_services.decide(actor, request, approve, comment)
+        return quote
     if not actor.can(QuotePermission.APPROVE):
         raise DomainError(_("You may not approve quotes."))
     if quote.status != PENDING:
@@ -407,6 +448,8 @@ def mark_sent(actor: User, quote: Quote) -> Quote:
     if quote.status == DRAFT:
         if needs_approval(quote):
             raise DomainError(_("The discount is above your limit: submit the quote for approval first."))
+        if approval_flow(quote) is not None:
+            raise DomainError(_("An approval flow applies to this quote: submit it for approval first."))
         submit_quote(actor, quote)
     if quote.status != APPROVED:
         raise DomainError(_("Only an approved quote can be sent."))
@@ -490,7 +533,7 @@ def set_discount_limit(actor: User | None, role: Role, percent) -> bool:
     """Set a role's maximum discount in % (None: no limit). Returns whether anything changed."""
     if actor is not None and not actor.can(QuotePermission.DISCOUNT_RULES):
         raise DomainError(_("You may not change quote settings."))
-    value = None if percent in (None, "") else _percent(percent, f"limit_{role.id}")
+    value = None if percent in (None, "") else clean_percent(percent, f"limit_{role.id}")
     row = db.session.get(QuoteDiscountLimit, role.id)
     before = row.max_discount_percent if row is not None else None
     if before == value:

@@ -8,6 +8,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from ..approvals import services as approval_services
 from ..core.errors import DomainError
 from ..core.pagination import PAGE_SIZES, paginate
 from ..core.permissions import require
@@ -173,10 +174,14 @@ def edit(quote_id: int):
 def detail(quote_id: int):
     quote = get_quote(current_user, quote_id)
     editable = can_edit(current_user, quote) and quote.is_latest
-    may_approve = (quote.status == PENDING and current_user.can(QuotePermission.APPROVE)
+    approval = approval_services.panel_context(current_user, services.QUOTE_DISCOUNT, quote.id)
+    # A quote an approval flow holds is decided in the approval panel; the built-in rule's form otherwise.
+    flow_pending = approval["approval_pending"] is not None
+    may_approve = (quote.status == PENDING and not flow_pending and current_user.can(QuotePermission.APPROVE)
                    and current_user.id not in (quote.owner_id, quote.submitted_by_id))
     return render_template(
-        "quotes/detail.html", quote=quote, can_edit=editable, may_approve=may_approve,
+        "quotes/detail.html", quote=quote, can_edit=editable, may_approve=may_approve, flow_pending=flow_pending,
+        approval_flow=services.approval_flow(quote) if editable else None, **approval,
         needs_approval=services.needs_approval(quote), limit=services.discount_limit(quote.owner.role_id),
         statuses=STATUS_LABELS, versions=services.versions_of(quote), history=services.edit_history(quote),
         overdue=services.is_overdue(quote), decision_form=DecisionForm(formdata=None),

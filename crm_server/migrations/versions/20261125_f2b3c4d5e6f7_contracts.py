@@ -48,6 +48,7 @@ def upgrade():
     sa.Column('title', sa.Unicode(length=200), nullable=False),
     sa.Column('contract_type', sa.Unicode(length=20), nullable=False),
     sa.Column('amount', crm_server.core.types.Money(precision=18, scale=2), nullable=False),
+    sa.Column('overall_discount_percent', crm_server.core.types.Percent(precision=7, scale=2), nullable=False),
     sa.Column('sign_date', sa.Date(), nullable=True),
     sa.Column('start_date', sa.Date(), nullable=True),
     sa.Column('end_date', sa.Date(), nullable=True),
@@ -56,6 +57,7 @@ def upgrade():
     sa.Column('owner_id', sa.Integer(), nullable=False),
     sa.Column('status', sa.Unicode(length=12), nullable=False),
     sa.Column('remarks', sa.UnicodeText(), nullable=True),
+    sa.Column('termination_reason', sa.Unicode(length=500), nullable=True),
     sa.Column('received_amount', crm_server.core.types.Money(precision=18, scale=2), nullable=False),
     sa.Column('invoiced_amount', crm_server.core.types.Money(precision=18, scale=2), nullable=False),
     sa.Column('submitted_at', crm_server.core.types.UTCDateTime(), nullable=True),
@@ -82,13 +84,17 @@ def upgrade():
     )
     with op.batch_alter_table('contracts', schema=None) as batch_op:
         batch_op.create_index('ix_contracts_customer', ['customer_id', 'revision_of_id', 'deleted_at', 'id'], unique=False)
+        batch_op.create_index('ix_contracts_amount', ['revision_of_id', 'amount', 'id', 'deleted_at', 'owner_id'], unique=False)
+        batch_op.create_index('ix_contracts_number', ['revision_of_id', 'number', 'id', 'deleted_at', 'owner_id'], unique=False)
+        batch_op.create_index('ix_contracts_type', ['contract_type', 'revision_of_id', 'updated_at', 'id', 'deleted_at', 'owner_id'], unique=False)
         batch_op.create_index('ix_contracts_end_date', ['status', 'end_date', 'id', 'deleted_at', 'owner_id'], unique=False)
+        batch_op.create_index('ix_contracts_end', ['revision_of_id', 'end_date', 'id', 'deleted_at', 'owner_id'], unique=False)
         batch_op.create_index('ix_contracts_opportunity', ['opportunity_id'], unique=False)
         batch_op.create_index('ix_contracts_owner', ['owner_id', 'revision_of_id', 'deleted_at', 'status', 'id'], unique=False)
         batch_op.create_index('ix_contracts_quote', ['quote_id'], unique=False)
         batch_op.create_index('ix_contracts_renewed_from', ['renewed_from_id'], unique=False)
         batch_op.create_index('ix_contracts_revision_of', ['revision_of_id', 'id'], unique=False)
-        batch_op.create_index('ix_contracts_sign_date', ['revision_of_id', 'sign_date', 'id', 'deleted_at', 'owner_id'], unique=False)
+        batch_op.create_index('ix_contracts_sign_date', ['revision_of_id', 'sign_date', 'id', 'deleted_at', 'owner_id', 'status', 'amount'], unique=False)
         batch_op.create_index('ix_contracts_status', ['status', 'revision_of_id', 'updated_at', 'id', 'deleted_at', 'owner_id'], unique=False)
         batch_op.create_index('ix_contracts_updated', ['revision_of_id', 'updated_at', 'id', 'deleted_at', 'owner_id'], unique=False)
 

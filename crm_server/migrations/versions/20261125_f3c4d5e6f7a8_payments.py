@@ -67,9 +67,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_payment_instalments'))
     )
     with op.batch_alter_table('payment_instalments', schema=None) as batch_op:
-        batch_op.create_index('ix_instalments_aging', ['is_effective', 'is_open', 'due_date', 'owner_id', 'customer_id', 'amount', 'received_amount'], unique=False)
+        batch_op.create_index('ix_instalments_aging', ['is_effective', 'is_open', 'due_date', 'owner_id', 'customer_id', 'contract_id', 'amount', 'received_amount'], unique=False)
         batch_op.create_index('ix_instalments_contract', ['contract_id', 'sequence'], unique=False)
-        batch_op.create_index('ix_instalments_customer', ['customer_id', 'is_effective', 'is_open', 'due_date'], unique=False)
+        batch_op.create_index('ix_instalments_customer', ['customer_id', 'is_effective', 'is_open', 'due_date', 'owner_id', 'amount', 'received_amount'], unique=False)
         batch_op.create_index('ix_instalments_owner_aging', ['owner_id', 'is_effective', 'is_open', 'due_date', 'customer_id', 'amount', 'received_amount'], unique=False)
 
     op.create_table('payments',
@@ -99,7 +99,8 @@ def upgrade():
         batch_op.create_index('ix_payments_customer', ['customer_id', 'received_on', 'id'], unique=False)
         batch_op.create_index('ix_payments_owner', ['owner_id', 'received_on', 'id', 'status'], unique=False)
         batch_op.create_index('ix_payments_received_on', ['received_on', 'id', 'owner_id', 'status'], unique=False)
-        batch_op.create_index('ix_payments_status', ['status', 'received_on', 'id'], unique=False)
+        batch_op.create_index('ix_payments_status', ['status', 'received_on', 'id', 'owner_id', 'amount'], unique=False)
+        batch_op.create_index('ix_payments_method', ['method', 'received_on', 'id', 'owner_id', 'status'], unique=False)
 
     op.create_table('payment_allocations',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -114,8 +115,14 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_payment_allocations_instalment_id'), ['instalment_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_payment_allocations_payment_id'), ['payment_id'], unique=False)
 
+    # declared in payments/models.py: the receivables list's covering index on the contracts table
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.create_index('ix_contracts_receivable', ['status', 'revision_of_id', 'deleted_at', 'amount', 'received_amount', 'owner_id', 'customer_id', 'id'], unique=False)
+
 
 def downgrade():
+    with op.batch_alter_table('contracts', schema=None) as batch_op:
+        batch_op.drop_index('ix_contracts_receivable')
     # tables, not their FK-backed indexes (MariaDB refuses to drop those first)
     op.drop_table('payment_allocations')
     op.drop_table('payments')
