@@ -32,9 +32,11 @@ from crm_server.demo.customers import MOBILE_PREFIXES, credit_code
 from crm_server.demo.names import person
 from crm_server.demo.places import CITIES, STREETS
 from crm_server.extensions import db
+from crm_server.followups.daycounts import rebuild_day_counts
 from crm_server.followups.models import FollowUp
 from crm_server.pool.models import PublicPool
 
+from .contract_dataset import add_contracts
 from .lead_dataset import add_leads
 from .pipeline_dataset import add_opportunities
 
@@ -67,6 +69,7 @@ class Dataset:
     director_id: int = 0
     manager_id: int = 0
     rep_id: int = 0
+    finance_id: int = 0         # the finance manager the receivables and aging pages are measured as
     build_seconds: float = 0.0
 
     def save(self, path) -> None:
@@ -105,6 +108,10 @@ def build(customers: int, audit_rows: int, seed: int = 7, sqlite: bool = True, p
     _audit_rows(rng, now, audit_rows)
     result.counts.update(add_opportunities(rng, now, customers, progress))
     result.counts.update(add_leads(rng, now, customers, progress))
+    contracts = add_contracts(rng, now, customers, progress)
+    result.finance_id = contracts.pop("finance_id")
+    result.counts.update(contracts)
+    progress(f"  {rebuild_day_counts():,} follow-up day counts")  # the follow-ups went in by Core inserts
     if sqlite:
         db.session.execute(text(f"PRAGMA cache_size={int(cache_size)}"))
     db.session.commit()

@@ -37,6 +37,7 @@ class Page:
     method: str = "GET"
     data: Callable[[], dict] | None = None  # form fields of a POST
     expect: int = 200
+    clear: str | None = None          # before each request, empty the report cache: "all", or "charts" only
 
 
 @dataclass

@@ -6,10 +6,12 @@
     CRM_BENCH_DATABASE_URL=postgresql+psycopg://root@127.0.0.1:5432/crm_bench make bench
 
 The database named by CRM_BENCH_DATABASE_URL is EMPTIED first. The data set: 200 sales staff in 10 departments
-owning --customers customers (default 100,000), three contacts and ten follow-ups per customer on average.
+owning --customers customers (default 100,000), three contacts and ten follow-ups per customer on average, and
+two contracts per customer with their payment plans, payments (2.5 per contract), invoices and approvals.
 
 Each page is requested through the Flask test client as a salesperson (own customers), a sales director (all
-customers) and, for the administration pages, the administrator: median and 95th-percentile server time over
+customers), for the administration pages the administrator, and for receivables and aging a finance manager:
+median and 95th-percentile server time over
 --runs requests (after one warm-up), and the SQL statements one request runs (a count that grows with the data
 would be an N+1). Prints a table and writes bench/results/latest.json. Exits non-zero if a page fails or runs
 more statements than its budget; a page whose route does not exist yet is reported as missing.
@@ -37,7 +39,7 @@ from crm_server.core.models import User
 from crm_server.customers.models import Customer
 from crm_server.extensions import db
 
-from . import dataset, pages
+from . import contract_pages, dataset, pages, report_pages
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 DATASET_FILE = "bench-dataset.json"  # who the pages are measured as, kept beside the data by --keep
@@ -202,16 +204,29 @@ def measure(app, built: dataset.Dataset, runs: int, only, show_sql: float | None
         event.listen(db.engine, "after_cursor_execute", counter.after)
         visitors = []
         samples = pages.samples_for(built.rep_id)
+        rep_contracts = contract_pages.contract_pages(pages.Page, built.rep_id, built.rep_id, receivables=False)
+        director_contracts = contract_pages.contract_pages(pages.Page, built.director_id, built.rep_id,
+                                                           receivables=True)
+        from crm_server.reports.model import REPORTS
+        reports = sorted(REPORTS)
         for user_id, role, page_list in (
-                (built.rep_id, "sales", pages.customer_pages(samples)),
-                (built.director_id, "director", pages.customer_pages(samples)),
-                (built.admin_id, "admin", pages.ADMIN_PAGES)):
+                (built.rep_id, "sales", pages.customer_pages(samples) + rep_contracts
+                 + report_pages.report_pages(pages.Page, reports)),
+                (built.director_id, "director", pages.customer_pages(samples) + director_contracts
+                 + report_pages.report_pages(pages.Page, reports)),
+                (built.admin_id, "admin", pages.ADMIN_PAGES),
+                # receivables and aging as finance reads them (every contract in scope); older data sets have none
+                (built.finance_id, "finance", contract_pages.finance_pages(pages.Page, built.rep_id)
+                 + report_pages.report_pages(pages.Page, ["money"]))):
+            if not user_id:
+                continue
             user = db.session.get(User, user_id)
             visitors.append((role, f"{user.display_name} {user.title or ''}".strip(), user.get_id(), page_list))
         visitors.append(("anonymous", "not signed in", None, pages.ANONYMOUS_PAGES))
         owned = db.session.scalar(select(func.count()).select_from(Customer).where(Customer.owner_id == built.rep_id))
         db.session.remove()
-    print(f"measured as: salesperson (own scope, {owned:,} customers), sales director (all), administrator; "
+    print(f"measured as: salesperson (own scope, {owned:,} customers), sales director (all), administrator, "
+          f"finance manager (receivables); "
           f"{runs} runs per page after one warm-up; load average {_load()}")
     adapter = app.url_map.bind("localhost")
     results: dict[str, dict] = {}
@@ -248,6 +263,7 @@ def _measure_page(client, adapter, page: pages.Page, runs: int, counter: _Counte
         return {**base, "status": "missing"}
     timings, queries = [], 0
     for run in range(runs + 1):  # the first request warms caches (templates, compiled SQL) and is not counted
+        _clear_report_cache(client.application, page.clear)
         counter.reset()
         data = page.data() if page.data else None
         started = time.perf_counter()
@@ -267,6 +283,17 @@ def _measure_page(client, adapter, page: pages.Page, runs: int, counter: _Counte
         status = "slow"
     return {**base, "n": len(timings), "p50_ms": round(statistics.median(timings), 1), "p95_ms": round(p95, 1),
             "queries": queries, "status": status}
+
+
+def _clear_report_cache(app, what: str | None) -> None:
+    """A cold report page: nothing cached; a chart image timed alone: its figures cached, no image."""
+    cache = app.extensions.get("crm_report_cache")
+    if what is None or cache is None:
+        return
+    if what == "all":
+        cache.clear()
+    else:
+        cache.drop(lambda key: key[0] in ("chart", "home-png"))
 
 
 def _print_row(name: str, page: pages.Page, result: dict) -> None:

@@ -16,7 +16,7 @@ from .version import __version__
 # Blueprints in sidebar order; a module appears in the menu only once its package is here.
 BLUEPRINT_MODULES = ("home", "auth", "customers", "contacts", "followups", "pool", "reminders", "activity",
                      "leads", "campaigns", "mailing", "products", "opportunities", "competitors", "quotes", "forecast",
-                     "contracts", "payments", "approvals", "admin")
+                     "contracts", "payments", "approvals", "reports", "admin")
 
 
 def create_app(settings: Settings | None = None, testing: bool = False) -> Flask:
@@ -49,6 +49,8 @@ def create_app(settings: Settings | None = None, testing: bool = False) -> Flask
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)
 
     _init_extensions(app, settings)
+    from .charts import setup as setup_charts
+    setup_charts(app)
     _register_blueprints(app)
     _register_template_helpers(app)
     _register_error_pages(app)

@@ -36,6 +36,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
     },
     "paths": {"data_dir": ""},
     "jobs": {"enabled": "yes", "backup_keep": "14"},
+    "reports": {"chart_font": "", "cache_mb": "64"},
 }
 
 LANGUAGES = ("zh_CN", "en")
@@ -255,6 +256,11 @@ def load_config(path: str | os.PathLike | None = None, environ=None) -> Settings
     _int(raw, "database", "connect_timeout", 1, 300, "连接超时", "the connect timeout")
     _int(raw, "mail", "port", 1, 65535, "端口", "the port")
     _int(raw, "mail", "mass_rate_per_minute", 1, 10000, "群发每分钟封数", "the mass e-mail rate per minute")
+    _int(raw, "reports", "cache_mb", 0, 4096, "报表缓存大小（MB）", "the report cache size in MB")
+    chart_font = raw["reports"]["chart_font"]
+    if chart_font and not Path(chart_font).is_file():
+        raise ConfigError("reports", "chart_font", chart_font, "找不到这个字体文件（.ttf / .ttc / .otf）。",
+                          "no such font file (.ttf / .ttc / .otf).")
     for key in ("use_tls", "use_ssl"):
         _bool(raw, "mail", key)
     return Settings(

@@ -98,6 +98,8 @@ def app(_session_app):
     """The app with an empty database holding only the built-in roles; an app context is pushed."""
     app = _session_app
     app.extensions.pop("crm_setup_done", None)
+    # audit ids start again in a cleaned database, so a cached report of an earlier test could look current
+    app.extensions.pop("crm_report_cache", None)
     app.config["WTF_CSRF_ENABLED"] = False  # tests post forms directly; test_csrf turns it back on
     with app.app_context():
         _clean_tables()

@@ -98,6 +98,9 @@ class Customer(TimestampMixin, db.Model):
         # the region sort, and the province and city filter choices (SELECT DISTINCT) read it alone
         Index("ix_customers_city", "province", "city", *LIVE),
         Index("ix_customers_pool", "pool_id", "deleted_at", "released_at"),
+        # the customers report: customers held per owner without a follow-up for 30/60/90 days (last follow-up, else
+        # owner_since, else created_at) read from this index alone, grouped by owner
+        Index("ix_customers_followup_age", "owner_id", "deleted_at", "last_followup_at", "owner_since", "created_at"),
         # The keyword search (LIKE '%term%') reads every search_text of the file: from this narrow index SQLite
         # reads a fifth of what the table holds. SQLite only: SQL Server and MariaDB cannot index a long text,
         # and the database servers scan in parallel with large caches.

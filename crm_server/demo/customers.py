@@ -21,6 +21,7 @@ from ..core.types import utcnow
 from ..customers import normalise
 from ..customers.models import Customer, CustomerCollaborator, CustomerTag, OwnerChange, Tag
 from ..extensions import db
+from ..followups.daycounts import rebuild_day_counts
 from ..followups.models import FollowUp
 from ..pool.models import PublicPool
 from . import texts
@@ -524,6 +525,7 @@ class _Builder:
         for model, batch in ((FollowUp, self.followups), (OwnerChange, self.owner_changes),
                              (CustomerCollaborator, self.collaborators), (CustomerTag, tag_rows)):
             _insert(model, batch)
+        rebuild_day_counts()  # the follow-ups went in by Core inserts, past the session's upkeep
 
     def _tag_ids(self) -> dict[str, int]:
         existing = {tag.name: tag.id for tag in db.session.scalars(select(Tag).where(Tag.name.in_(TAGS)))}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, Index, Integer, Unicode, UnicodeText
+from sqlalchemy import Date, ForeignKey, Index, Integer, Unicode, UnicodeText
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..contacts.models import Contact
@@ -76,3 +76,24 @@ class Attachment(db.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+class FollowUpDayCount(db.Model):
+    """How many calls, visits and other follow-ups a user logged on one day of the site's calendar (the local date
+    of happened_at in the [app] time zone): the activity report reads a period's counts from here instead of
+    counting the follow-ups. Kept in step with every follow-up written through the ORM (followups.daycounts);
+    bulk loads call daycounts.rebuild_day_counts()."""
+
+    __tablename__ = "followup_day_counts"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    calls: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    visits: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    other: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    __table_args__ = (
+        # a period's counts of everyone in one index range, without the table
+        Index("ix_followup_day_counts_day", "day", "user_id", "calls", "visits", "other"),
+        # SQLite: the rows stored in primary-key order, so a user's days are read without a lookup per row
+        {"sqlite_with_rowid": False},
+    )

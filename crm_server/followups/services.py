@@ -31,6 +31,7 @@ from ..customers.access import CUSTOMER, can_edit, customer_condition, visible_c
 from ..customers.models import Customer
 from ..extensions import db
 from . import attachments
+from . import daycounts  # noqa: F401  (keeps followup_day_counts in step with every follow-up flushed)
 from .models import FollowUp
 
 audit.register_actions({

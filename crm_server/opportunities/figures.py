@@ -75,12 +75,13 @@ class FunnelRow:
 
 
 def funnel(user: User, pipeline_id: int, date_from: dt.date | None = None,
-           date_to: dt.date | None = None) -> list[FunnelRow]:
+           date_to: dt.date | None = None, extra=None) -> list[FunnelRow]:
     """For each stage of a pipeline (in order), the opportunities created in the period that reached it, and
     their amount. Reaching an open or won stage counts for every open or won stage before it (an opportunity moved
     straight from 初步接洽 to 方案报价 passed 需求确认): each opportunity counts up to its `furthest_stage_id`.
     A lost stage counts the opportunities of the period that are lost now, in that stage (before the stored
-    furthest stage it counted every entry into it, even of opportunities reopened since)."""
+    furthest stage it counted every entry into it, even of opportunities reopened since). `extra` narrows further
+    (the reports' branch / department / person filter)."""
     stages = list(db.session.scalars(select(Stage).where(Stage.pipeline_id == pipeline_id)
                                      .order_by(Stage.sort_order, Stage.id)))
     # one pass over the period's opportunities (the funnel index covers it): per furthest stage, status and stage
@@ -88,7 +89,7 @@ def funnel(user: User, pipeline_id: int, date_from: dt.date | None = None,
         select(Opportunity.furthest_stage_id, Opportunity.status, Opportunity.stage_id, func.count(Opportunity.id),
                func.sum(Opportunity.amount))
         .where(Opportunity.pipeline_id == pipeline_id, *_in_window(Opportunity.created_at, date_from, date_to),
-               opportunity_condition(user))
+               opportunity_condition(user), *([extra] if extra is not None else []))
         .group_by(Opportunity.furthest_stage_id, Opportunity.status, Opportunity.stage_id)).all()
     furthest: dict[int, list] = {}
     lost: dict[int, list] = {}
@@ -136,14 +137,15 @@ def conversion_of(funnel_rows: list[FunnelRow]) -> list[ConversionRow]:
     return result
 
 
-def average_cycle_days(user: User, pipeline_id: int, date_from: dt.date | None = None,
-                       date_to: dt.date | None = None) -> float | None:
+def average_cycle_days(user: User, pipeline_id: int | None, date_from: dt.date | None = None,
+                       date_to: dt.date | None = None, extra=None) -> float | None:
     """The average number of days from creation (`created_at`, the time of the first StageChange) to won
     (`first_won_at`, the time of the first StageChange into a won stage), over the opportunities of the pipeline
-    that are won and were first won in the period; None if none was."""
+    that are won and were first won in the period; None if none was. `pipeline_id` None: every pipeline."""
     value = db.session.scalar(
         select(func.avg(days_between(Opportunity.created_at, Opportunity.first_won_at)))
-        .where(Opportunity.pipeline_id == pipeline_id, Opportunity.status == WON,
+        .where(*([Opportunity.pipeline_id == pipeline_id] if pipeline_id is not None else []),
+               *([extra] if extra is not None else []), Opportunity.status == WON,
                Opportunity.first_won_at.is_not(None), *_in_window(Opportunity.first_won_at, date_from, date_to),
                opportunity_condition(user)))
     return None if value is None else round(float(value), 1)

@@ -60,6 +60,7 @@ def live_app(_session_app, live_server):
     csrf_before = app.config.get("WTF_CSRF_ENABLED", True)
     app.config["WTF_CSRF_ENABLED"] = True  # the browser posts the real forms, tokens and all
     app.extensions.pop("crm_setup_done", None)
+    app.extensions.pop("crm_report_cache", None)  # audit ids start again in the cleaned database
     with app.app_context():
         _clean_tables()
         ensure_reference_data()
