@@ -22,7 +22,7 @@ from ..core.types import utcnow
 from ..customers.access import CUSTOMER
 from ..customers.models import Customer, OwnerChange
 from ..extensions import db
-from ..followups.models import FollowUp
+from ..followups.models import FollowUp, activity_metric
 
 
 class ActivityPermission:
@@ -191,7 +191,7 @@ def _overdue_counts(user_filter, now) -> list[tuple]:
 
 
 def _followup_metric(kind: str) -> str:
-    return "calls" if kind == CALL else "visits" if kind == VISIT else "other"
+    return activity_metric(kind)
 
 
 def _collect(user_filter, buckets: list[Bucket], now: dt.datetime) -> dict[int, PersonRow]:

@@ -17,11 +17,10 @@ from sqlalchemy import delete, event, insert, inspect, select, text, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from ..activity.services import _followup_metric
 from ..core.models import User
 from ..extensions import db
 from ..reminders.services import local_date, site_zone
-from .models import FollowUp, FollowUpDayCount
+from .models import FollowUp, FollowUpDayCount, activity_metric
 
 METRICS = ("calls", "visits", "other")
 TABLE = FollowUpDayCount.__table__
@@ -33,7 +32,7 @@ MOVING = ("user_id", "user", "happened_at", "kind")  # attributes that move a fo
 
 def metric_of(kind: str) -> str:
     """calls, visits or other: the activity statistics' own mapping."""
-    return _followup_metric(kind)
+    return activity_metric(kind)
 
 
 def add(user_id: int, day: dt.date, metric: str, delta: int, session: Session | None = None) -> None:

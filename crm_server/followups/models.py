@@ -97,3 +97,8 @@ class FollowUpDayCount(db.Model):
         # SQLite: the rows stored in primary-key order, so a user's days are read without a lookup per row
         {"sqlite_with_rowid": False},
     )
+
+
+def activity_metric(kind: str) -> str:
+    """The column of the activity statistics a follow-up of `kind` counts in: calls, visits, or other."""
+    return "calls" if kind == "call" else "visits" if kind == "visit" else "other"
