@@ -5,7 +5,7 @@ from __future__ import annotations
 
 REPORT_COLD_MS, REPORT_CACHED_MS, CHART_MS, DASHBOARD_COLD_MS = 300, 50, 150, 500
 REPORT_BUDGET = 40      # statements of a cold report page (each figure is one grouped statement)
-CACHED_BUDGET = 8       # a cached report page: the session, the data version, the filter choices
+CACHED_BUDGET = 10      # a cached report page: the session and user, the data version, the filter choices
 DASHBOARD_BUDGET = 40
 
 # One chart per report whose image is timed (the figures cached, the image not): the largest of each.

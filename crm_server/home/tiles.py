@@ -18,20 +18,19 @@ from ..approvals.services import waiting_count
 from ..charts.cache import cached
 from ..charts.render import COUNT, MONEY, PERCENT, Series, format_value
 from ..contracts.access import CONTRACT
-from ..core.models import Department, User
+from ..core.models import User
 from ..core.permissions import Scope
 from ..customers.access import CUSTOMER
 from ..extensions import db
 from ..followups.services import plan_counts, plans_query
 from ..forecast.access import ForecastPermission
 from ..opportunities.access import OPPORTUNITY
-from ..opportunities.models import Opportunity
 from ..payments import receivables
 from ..payments.access import PaymentPermission
 from ..reports import customers as customers_report
 from ..reports import money as money_report
 from ..reports import sales
-from ..reports.common import TOP, branch_names, percent, user_names
+from ..reports.common import TOP, percent
 from ..reports.filters import ReportFilters, scope_key
 from ..reports.model import BAR, FUNNEL, GROUPED, HBAR, HSTACKED, LINE, Chart, Column, Table
 from . import figures
@@ -230,8 +229,7 @@ def my_won(viewer: User, today: dt.date) -> TileData:
 def team_won_by_person(viewer: User, today: dt.date) -> TileData:
     """Won this month per salesperson in the viewer's scope: the sales report's figures for this month."""
     month = Month.of(today)
-    table = sales._grouped(viewer, ReportFilters(month.first, month.last), "by_person", "", _("Salesperson"),
-                           Opportunity.owner_id, names=user_names)
+    table = sales.won_by_owner(viewer, ReportFilters(month.first, month.last))[0]
     shown = table.rows[:TOP]
     chart = Chart("by_person", "", HBAR, [r[0] for r in shown], [Series(_("Won amount"), [r[2] for r in shown])],
                   table.key, MONEY)
@@ -242,7 +240,7 @@ def team_won_by_person(viewer: User, today: dt.date) -> TileData:
 
 def company_won_by_month(viewer: User, today: dt.date) -> TileData:
     """Won amount per month this year against the same months a year earlier (the sales report's table)."""
-    table = sales._by_month(viewer, _year_so_far(today))
+    table = sales.won_by_month(viewer, _year_so_far(today))
     chart = Chart("by_month", "", LINE, [r[0] for r in table.rows],
                   [Series(_("This year"), [r[1] for r in table.rows]),
                    Series(_("A year earlier"), [r[2] for r in table.rows], comparison=True)], table.key, MONEY)
@@ -251,9 +249,7 @@ def company_won_by_month(viewer: User, today: dt.date) -> TileData:
 
 
 def won_by_branch(viewer: User, today: dt.date) -> TileData:
-    table = sales._grouped(viewer, _year_so_far(today), "by_branch", "", _("Branch"), Department.branch_id,
-                           [(User, Opportunity.owner_id == User.id), (Department, User.department_id == Department.id)],
-                           branch_names)
+    table = sales.won_by_owner(viewer, _year_so_far(today))[2]
     shown = table.rows[:TOP]
     chart = Chart("by_branch", "", BAR, [r[0] for r in shown], [Series(_("Won amount"), [r[2] for r in shown])],
                   table.key, MONEY)
@@ -266,7 +262,7 @@ FUNNEL_DAYS = 90
 def funnel(viewer: User, today: dt.date) -> TileData:
     """The sales funnel of the opportunities created in the last 90 days (the sales report's). A whole year's
     opportunities took 350 ms on the bench data, most of the director's dashboard; the report shows any period."""
-    table = sales._funnel_table(viewer, ReportFilters(today - dt.timedelta(days=FUNNEL_DAYS - 1), today))
+    table = sales.funnel_table(viewer, ReportFilters(today - dt.timedelta(days=FUNNEL_DAYS - 1), today))
     if table is None:
         return TileData(note=_("There is no active pipeline."))
     table.title = ""

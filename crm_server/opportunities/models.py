@@ -119,6 +119,9 @@ class Opportunity(TimestampMixin, db.Model):
         Index("ix_opportunities_forecast_open", "status", "expected_close_date", "owner_id", "deleted_at", "amount",
               "probability"),
         Index("ix_opportunities_forecast_won", "status", "closed_on", "owner_id", "deleted_at", "amount"),
+        # the sales report's won amount per customer industry reads this alone; migration f5e6f7a8b9c0
+        Index("ix_opportunities_won_customer", "status", "closed_on", "customer_id", "owner_id", "deleted_at",
+              "amount"),
         # the funnel (how far the opportunities of a period got) and the average sales cycle read these alone
         Index("ix_opportunities_funnel", "pipeline_id", "created_at", "furthest_stage_id", "status", "stage_id",
               "deleted_at", "owner_id", "amount"),

@@ -23,7 +23,6 @@ month over every row."""
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_left
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -40,7 +39,7 @@ from ..payments.models import CONFIRMED, Instalment, Payment
 from .common import ZERO, money, percent
 from .filters import ReportFilters, owner_condition
 from .model import BAR, GROUPED, HBAR, Chart, Column, Kpi, Report, ReportResult, Table, register_report
-from .periods import buckets, label, span
+from .periods import buckets, fold_days, label, span
 
 TOP_OVERDUE = 10
 AGING = ("not_due", "days_1_30", "days_31_60", "days_61_90", "days_over_90")
@@ -71,31 +70,19 @@ def _month_labels(months) -> list[str]:
 
 # --- per day, folded into months or aging buckets ------------------------------------------------
 
-def _fold(rows, months, width: int) -> list[list]:
-    """Add the database's per-day sums (GROUP BY a date column: at most one row per day of the period, whatever
-    the number of records) into their months: [[sum of each of `width` figures] per month]."""
-    lasts = [bucket.last for bucket in months]
-    result = [[0] * width for _ in months]
-    for day, *values in rows:
-        index = bisect_left(lasts, day)
-        for k, value in enumerate(values):
-            result[index][k] += value or 0
-    return result
-
-
 # --- signed against received ---------------------------------------------------------------------
 
 def _signed_received(viewer, filters: ReportFilters) -> Table:
     months = buckets(filters.date_from, filters.date_to, "month")
     day = Contract.sign_date
-    signed = _fold(db.session.execute(
+    signed = fold_days(db.session.execute(
         select(day, func.count(Contract.id), type_coerce(func.sum(Contract.amount), Money))
         .where(span(months, day, True), Contract.revision_of_id.is_(None), Contract.deleted_at.is_(None),
                Contract.status.in_(EFFECTIVE_STATUSES), _scope(viewer, filters, Contract.owner_id))
         .group_by(day)), months, 2)
     day = Payment.received_on
     refund = case((Payment.amount < 0, Payment.amount), else_=literal(0))
-    received = _fold(db.session.execute(
+    received = fold_days(db.session.execute(
         select(day, type_coerce(func.sum(Payment.amount), Money), type_coerce(func.sum(refund), Money))
         .where(span(months, day, True), Payment.status == CONFIRMED, _scope(viewer, filters, Payment.owner_id))
         .group_by(day)), months, 2)
@@ -155,7 +142,7 @@ def _collection(viewer, filters: ReportFilters) -> Table:
     amounts the payments domain keeps on each instalment, read from the aging index without touching payments."""
     months = buckets(filters.date_from, filters.date_to, "month")
     due = Instalment.due_date
-    figures = _fold(db.session.execute(
+    figures = fold_days(db.session.execute(
         select(due, type_coerce(func.sum(Instalment.amount), Money),
                type_coerce(func.sum(Instalment.received_amount), Money))
         # both values of is_open: the aging index's range on due_date, for paid and open instalments alike

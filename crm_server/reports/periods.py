@@ -4,6 +4,7 @@ functions or time-zone tables are involved and a sale at 23:30 on 31 January loc
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 
 from sqlalchemy import and_, case, func, type_coerce
 
@@ -55,3 +56,16 @@ def shift_year(day: dt.date, years: int = -1) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:
         return day.replace(year=day.year + years, day=28)
+
+
+def fold_days(rows, bucket_list: list[Bucket], width: int) -> list[list]:
+    """Add per-day sums from the database (GROUP BY a DATE column: at most one row per day of the period,
+    whatever the number of records) into their buckets: [[sum of each of `width` figures] per bucket]. On SQLite
+    this is several times faster than one SUM(CASE) per bucket over every row, and needs no date function."""
+    lasts = [bucket.last for bucket in bucket_list]
+    result = [[0] * width for _ in bucket_list]
+    for day, *values in rows:
+        index = bisect_left(lasts, day)
+        for k, value in enumerate(values):
+            result[index][k] += value or 0
+    return result

@@ -8,9 +8,10 @@ from decimal import Decimal
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, type_coerce
 
 from ..charts.render import COUNT, DAYS, MONEY, PERCENT, Series
+from ..core.types import Money
 from ..core.models import Department, User
 from ..customers.models import Customer
 from ..extensions import db
@@ -22,7 +23,7 @@ from .common import TOP, branch_names, department_names, dictionary_labels, mone
 from .filters import ReportFilters, narrowed, narrowing
 from .model import BAR, DONUT, FUNNEL, HBAR, LINE, PIE, Chart, Column, Kpi, Report, ReportResult, Table, \
     register_report
-from .periods import buckets, label, shift_year, sum_per_bucket
+from .periods import buckets, fold_days, label, shift_year
 
 
 def _won(viewer, filters: ReportFilters, date_from=None, date_to=None) -> list:
@@ -32,15 +33,16 @@ def _won(viewer, filters: ReportFilters, date_from=None, date_to=None) -> list:
             *narrowed(filters, Opportunity.owner_id)]
 
 
-def _by_month(viewer, filters: ReportFilters) -> Table:
+def won_by_month(viewer, filters: ReportFilters) -> Table:
     current = buckets(filters.date_from, filters.date_to, "month")
     before = buckets(shift_year(filters.date_from), shift_year(filters.date_to), "month")
-    this_year = db.session.execute(select(*sum_per_bucket(Opportunity.closed_on, Opportunity.amount, current, True))
-                                   .where(*_won(viewer, filters))).one()
-    last_year = db.session.execute(select(*sum_per_bucket(Opportunity.closed_on, Opportunity.amount, before, True))
-                                   .where(*_won(viewer, filters, before[0].first, before[-1].last))).one()
+    day = Opportunity.closed_on
+    per_day = select(day, type_coerce(func.sum(Opportunity.amount), Money)).group_by(day)
+    this_year = fold_days(db.session.execute(per_day.where(*_won(viewer, filters))), current, 1)
+    last_year = fold_days(db.session.execute(per_day.where(*_won(viewer, filters, before[0].first, before[-1].last))),
+                          before, 1)
     rows = []
-    for bucket, now, then in zip(current, this_year, last_year):
+    for bucket, (now,), (then,) in zip(current, this_year, last_year):
         now, then = money(now), money(then)
         change = percent(now - then, then)
         rows.append([label(bucket, "month"), now, then, change])
@@ -52,13 +54,32 @@ def _by_month(viewer, filters: ReportFilters) -> Table:
                  [_("Total"), total_now, total_then, percent(total_now - total_then, total_then)])
 
 
-def _grouped(viewer, filters: ReportFilters, table_key: str, title: str, key_label: str, key_column, joins=(),
-             names=None) -> Table:
-    """Won amount, count and average deal size per value of `key_column`, largest first."""
-    stmt = select(key_column, func.count(Opportunity.id), func.sum(Opportunity.amount)).select_from(Opportunity)
-    for target, on in joins:
-        stmt = stmt.join(target, on)
-    found = db.session.execute(stmt.where(*_won(viewer, filters)).group_by(key_column)).all()
+def won_by_owner(viewer, filters: ReportFilters) -> tuple[Table, Table, Table]:
+    """Won amount per salesperson, and from those rows per department and branch (the owner's now): one pass over
+    the won index instead of three joined ones."""
+    found = db.session.execute(select(Opportunity.owner_id, func.count(Opportunity.id), func.sum(Opportunity.amount))
+                               .where(*_won(viewer, filters)).group_by(Opportunity.owner_id)).all()
+    places = {user_id: (department_id, branch_id) for user_id, department_id, branch_id in db.session.execute(
+        select(User.id, User.department_id, Department.branch_id)
+        .outerjoin(Department, User.department_id == Department.id)
+        .where(User.id.in_([row[0] for row in found])))} if found else {}
+    per_department: dict = {}
+    per_branch: dict = {}
+    for owner_id, count, amount in found:
+        department_id, branch_id = places.get(owner_id, (None, None))
+        for totals, key in ((per_department, department_id), (per_branch, branch_id)):
+            figures = totals.setdefault(key, [0, Decimal(0)])
+            figures[0] += count
+            figures[1] += Decimal(amount or 0)
+    return (_table_of("by_person", _("Won amount by salesperson"), _("Salesperson"), found, user_names),
+            _table_of("by_department", _("Won amount by department"), _("Department"),
+                      [(key, n, amount) for key, (n, amount) in per_department.items()], department_names),
+            _table_of("by_branch", _("Won amount by branch"), _("Branch"),
+                      [(key, n, amount) for key, (n, amount) in per_branch.items()], branch_names))
+
+
+def _table_of(table_key: str, title: str, key_label: str, found, names=None) -> Table:
+    """The table of (key, won deals, won amount) rows: names for the keys, average deal size, largest first."""
     labels = names([row[0] for row in found]) if names else {}
     rows = []
     for key, count, amount in found:
@@ -71,6 +92,19 @@ def _grouped(viewer, filters: ReportFilters, table_key: str, title: str, key_lab
     return Table(table_key, title, [Column(key_label), Column(_("Won deals"), COUNT), Column(_("Won amount"), MONEY),
                                     Column(_("Average deal size"), MONEY)], rows,
                  [_("Total"), total_count, total_amount, money(total_amount / total_count) if total_count else None])
+
+
+def _by_industry(viewer, filters: ReportFilters) -> Table:
+    """Won amount per industry of the customer: summed per customer first (the won index, no customer rows), then
+    the few thousand customers looked up by id — joining first made SQLite walk every customer (450 ms)."""
+    per_customer = (select(Opportunity.customer_id, func.count(Opportunity.id).label("n"),
+                           func.sum(Opportunity.amount).label("amount"))
+                    .where(*_won(viewer, filters)).group_by(Opportunity.customer_id).subquery("won_per_customer"))
+    found = db.session.execute(
+        select(Customer.industry_id, func.sum(per_customer.c.n), type_coerce(func.sum(per_customer.c.amount), Money))
+        .select_from(per_customer).join(Customer, Customer.id == per_customer.c.customer_id)
+        .group_by(Customer.industry_id)).all()
+    return _table_of("by_industry", _("Won amount by industry"), _("Industry"), found, dictionary_labels)
 
 
 def _by_product(viewer, filters: ReportFilters) -> Table:
@@ -94,7 +128,7 @@ def _win_rate(viewer, filters: ReportFilters) -> tuple[int, int]:
     return int(closed.get(WON, 0)), int(closed.get(LOST, 0))
 
 
-def _funnel_table(viewer, filters: ReportFilters) -> Table | None:
+def funnel_table(viewer, filters: ReportFilters) -> Table | None:
     pipeline = default_pipeline()
     if pipeline is None:
         return None
@@ -110,17 +144,9 @@ def _funnel_table(viewer, filters: ReportFilters) -> Table | None:
 
 
 def build(viewer, filters: ReportFilters) -> ReportResult:
-    by_month = _by_month(viewer, filters)
-    people = _grouped(viewer, filters, "by_person", _("Won amount by salesperson"), _("Salesperson"),
-                      Opportunity.owner_id, names=user_names)
-    departments = _grouped(viewer, filters, "by_department", _("Won amount by department"), _("Department"),
-                           User.department_id, [(User, Opportunity.owner_id == User.id)], department_names)
-    branches = _grouped(viewer, filters, "by_branch", _("Won amount by branch"), _("Branch"), Department.branch_id,
-                        [(User, Opportunity.owner_id == User.id), (Department, User.department_id == Department.id)],
-                        branch_names)
-    industries = _grouped(viewer, filters, "by_industry", _("Won amount by industry"), _("Industry"),
-                          Customer.industry_id, [(Customer, Opportunity.customer_id == Customer.id)],
-                          dictionary_labels)
+    by_month = won_by_month(viewer, filters)
+    people, departments, branches = won_by_owner(viewer, filters)
+    industries = _by_industry(viewer, filters)
     products = _by_product(viewer, filters)
     won, lost = _win_rate(viewer, filters)
     won_amount = by_month.total[1]
@@ -151,11 +177,11 @@ def build(viewer, filters: ReportFilters) -> ReportResult:
         Chart("by_industry", industries.title, DONUT, [r[0] for r in industries.rows],
               [Series(_("Won amount"), [r[2] for r in industries.rows])], "by_industry", MONEY),
     ]
-    funnel_table = _funnel_table(viewer, filters)
-    if funnel_table is not None:
-        tables.append(funnel_table)
-        charts.append(Chart("funnel", funnel_table.title, FUNNEL, [r[0] for r in funnel_table.rows],
-                            [Series(_("Opportunities"), [r[1] for r in funnel_table.rows])], "funnel", COUNT))
+    funnel = funnel_table(viewer, filters)
+    if funnel is not None:
+        tables.append(funnel)
+        charts.append(Chart("funnel", funnel.title, FUNNEL, [r[0] for r in funnel.rows],
+                            [Series(_("Opportunities"), [r[1] for r in funnel.rows])], "funnel", COUNT))
     return ReportResult(kpis, charts, tables)
 
 

@@ -56,6 +56,9 @@ def upgrade():
     op.create_index('ix_followup_day_counts_day', 'followup_day_counts',
                     ['day', 'user_id', 'calls', 'visits', 'other'], unique=False)
     op.create_index('ix_customers_followup_age', 'customers', CUSTOMERS_FOLLOWUP_AGE, unique=False)
+    # the sales report's won amount per industry: per customer from this index alone
+    op.create_index('ix_opportunities_won_customer', 'opportunities',
+                    ['status', 'closed_on', 'customer_id', 'owner_id', 'deleted_at', 'amount'], unique=False)
 
 
 def _backfill(counts):
@@ -90,6 +93,7 @@ def _backfill(counts):
 
 
 def downgrade():
+    op.drop_index('ix_opportunities_won_customer', table_name='opportunities')
     op.drop_index('ix_customers_followup_age', table_name='customers')
     op.drop_index('ix_followup_day_counts_day', table_name='followup_day_counts')
     op.drop_table('followup_day_counts')
