@@ -136,6 +136,10 @@ class Invoice(TimestampMixin, db.Model):
         Index("ix_invoices_contract", "contract_id", "issued_on", "id"),
         Index("ix_invoices_issued_on", "issued_on", "id", "owner_id"),
         Index("ix_invoices_owner", "owner_id", "issued_on", "id"),
+        # the invoice list's filters, each in the list's order (issued_on, id) with the owner for the scope
+        Index("ix_invoices_status", "status", "issued_on", "id", "owner_id"),
+        Index("ix_invoices_customer", "customer_id", "issued_on", "id", "owner_id"),
+        Index("ix_invoices_type", "invoice_type", "issued_on", "id", "owner_id"),
     )
 
 

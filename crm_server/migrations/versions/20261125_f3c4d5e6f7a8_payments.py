@@ -47,6 +47,9 @@ def upgrade():
         batch_op.create_index('ix_invoices_contract', ['contract_id', 'issued_on', 'id'], unique=False)
         batch_op.create_index('ix_invoices_issued_on', ['issued_on', 'id', 'owner_id'], unique=False)
         batch_op.create_index('ix_invoices_owner', ['owner_id', 'issued_on', 'id'], unique=False)
+        batch_op.create_index('ix_invoices_status', ['status', 'issued_on', 'id', 'owner_id'], unique=False)
+        batch_op.create_index('ix_invoices_customer', ['customer_id', 'issued_on', 'id', 'owner_id'], unique=False)
+        batch_op.create_index('ix_invoices_type', ['invoice_type', 'issued_on', 'id', 'owner_id'], unique=False)
 
     op.create_table('payment_instalments',
     sa.Column('id', sa.Integer(), nullable=False),
