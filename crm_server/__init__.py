@@ -32,6 +32,9 @@ def create_app(settings: Settings | None = None, testing: bool = False) -> Flask
         PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_lifetime_hours),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # send the session cookie only when it changes: a chart image still loading when someone signs out would
+        # otherwise send the signed-in cookie back after the sign-out (a sign-in lasts session_lifetime_hours)
+        SESSION_REFRESH_EACH_REQUEST=False,
         SESSION_COOKIE_SECURE=settings.secure_cookies,
         REMEMBER_COOKIE_DURATION=dt.timedelta(days=settings.remember_days),
         REMEMBER_COOKIE_HTTPONLY=True,
