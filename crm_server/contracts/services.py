@@ -21,7 +21,7 @@ from ..core.errors import DomainError
 from ..core.line_items import LineInput
 from ..core.uploads import extension_of
 from ..core.models import User
-from ..core.numbering import check_pattern, next_number
+from ..core.numbering import change_pattern, next_number, stored_pattern
 from ..core.permissions import can_see_owner, scope_condition
 from ..core.search import contains, escape_like
 from ..core.site_settings import get_setting, set_setting
@@ -283,20 +283,13 @@ def _set_status(actor: User | None, contract: Contract, status: str, action: str
 # --- numbering and settings -------------------------------------------------------------------
 
 def number_pattern() -> str:
-    return get_setting(NUMBER_PATTERN_KEY) or DEFAULT_NUMBER_PATTERN
+    return stored_pattern(NUMBER_PATTERN_KEY, DEFAULT_NUMBER_PATTERN)
 
 
 def set_number_pattern(actor: User, pattern: str) -> bool:
     if not actor.can(ContractPermission.TEMPLATES):
         raise DomainError(_("You may not change contract settings."))
-    pattern = check_pattern(pattern)
-    before = number_pattern()
-    if pattern == before:
-        return False
-    set_setting(NUMBER_PATTERN_KEY, pattern)
-    audit.record(actor, "contract.number_pattern_changed", None, {"number_pattern": [before, pattern]},
-                 label=pattern)
-    return True
+    return change_pattern(actor, NUMBER_PATTERN_KEY, DEFAULT_NUMBER_PATTERN, pattern, "contract.number_pattern_changed")
 
 
 def renewal_days() -> int:

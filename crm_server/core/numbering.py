@@ -98,3 +98,23 @@ def next_number(series: str, pattern: str, on: dt.date) -> str:
     """The next number of a series from its pattern, e.g. next_number("quote", "BJ{yyyy}{mm}{dd}-{seq:04}", day)
     -> "BJ20261125-0001". The caller's unique constraint on the number is the last line of defence."""
     return format_number(pattern, on, next_value(series, period_of(pattern, on)))
+
+
+def stored_pattern(setting_key: str, default: str) -> str:
+    """The number pattern an administrator set for a series (a site setting), else its default."""
+    from .site_settings import get_setting
+    return get_setting(setting_key) or default
+
+
+def change_pattern(actor, setting_key: str, default: str, pattern: str, audit_action: str) -> bool:
+    """Check and store a series' number pattern, audited; False when it is unchanged. The caller checks the
+    actor's permission."""
+    from . import audit
+    from .site_settings import set_setting
+    pattern = check_pattern(pattern)
+    before = stored_pattern(setting_key, default)
+    if pattern == before:
+        return False
+    set_setting(setting_key, pattern)
+    audit.record(actor, audit_action, None, {"number_pattern": [before, pattern]}, label=pattern)
+    return True

@@ -21,7 +21,7 @@ from ..core import audit
 from ..core.errors import DomainError
 from ..core.line_items import LineInput
 from ..core.models import Role, RolePermission, User
-from ..core.numbering import check_pattern, next_number
+from ..core.numbering import change_pattern, next_number, stored_pattern
 from ..core.permissions import can_see_owner
 from ..core.roles import ADMIN
 from ..core.search import contains, escape_like
@@ -200,20 +200,13 @@ def _check_edit_permission(actor: User) -> None:
 # --- numbering --------------------------------------------------------------------------------
 
 def number_pattern() -> str:
-    return get_setting(NUMBER_PATTERN_KEY) or DEFAULT_NUMBER_PATTERN
+    return stored_pattern(NUMBER_PATTERN_KEY, DEFAULT_NUMBER_PATTERN)
 
 
 def set_number_pattern(actor: User, pattern: str) -> bool:
     if not actor.can(QuotePermission.DISCOUNT_RULES):
         raise DomainError(_("You may not change quote settings."))
-    pattern = check_pattern(pattern)
-    before = number_pattern()
-    if pattern == before:
-        return False
-    set_setting(NUMBER_PATTERN_KEY, pattern)
-    audit.record(actor, "quote.number_pattern_changed", None, {"number_pattern": [before, pattern]},
-                 label=pattern)
-    return True
+    return change_pattern(actor, NUMBER_PATTERN_KEY, DEFAULT_NUMBER_PATTERN, pattern, "quote.number_pattern_changed")
 
 
 def _new_number(on: dt.date) -> str:
