@@ -49,3 +49,19 @@ class Contact(TimestampMixin, db.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+def chosen_contact(customer, contact_id: int | None) -> Contact | None:
+    """The live contact of `customer` a form chose (None when none was); DomainError beside `contact_id` when it
+    is not one of the customer's."""
+    from flask_babel import gettext as _
+    from sqlalchemy import select
+
+    from ..core.errors import DomainError
+    if not contact_id:
+        return None
+    contact = db.session.scalar(select(Contact).where(Contact.id == contact_id, Contact.customer_id == customer.id,
+                                                      Contact.deleted_at.is_(None)))
+    if contact is None:
+        raise DomainError(_("Choose a contact of this customer."), "contact_id")
+    return contact

@@ -15,7 +15,7 @@ from sqlalchemy import Select, and_, func, or_, select, true
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..approvals import services as approval_services
-from ..contacts.models import Contact
+from ..contacts.models import Contact, chosen_contact
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.line_items import LineInput
@@ -27,7 +27,7 @@ from ..core.search import contains, escape_like
 from ..core.site_settings import get_setting, set_setting
 from ..core.types import utcnow
 from ..core.validation import clean_decimal, clean_percent, clean_text as _text
-from ..customers.access import visible_customers
+from ..customers.access import chosen_customer
 from ..customers.models import Customer
 from ..extensions import db
 from ..opportunities.access import visible_opportunities
@@ -170,23 +170,6 @@ def _opportunity_line_inputs(opportunity: Opportunity) -> list[LineInput]:
                       line.discount_percent, None) for line in opportunity.lines]
 
 
-def _customer(actor: User, customer_id: int | None) -> Customer:
-    customer = db.session.scalar(visible_customers(actor).where(Customer.id == customer_id)) if customer_id else None
-    if customer is None:
-        raise DomainError(_("Choose a customer you may see."), "customer_id")
-    return customer
-
-
-def _contact(customer: Customer, contact_id: int | None) -> Contact | None:
-    if not contact_id:
-        return None
-    contact = db.session.scalar(select(Contact).where(Contact.id == contact_id, Contact.customer_id == customer.id,
-                                                      Contact.deleted_at.is_(None)))
-    if contact is None:
-        raise DomainError(_("Choose a contact of this customer."), "contact_id")
-    return contact
-
-
 def _template(template_id: int | None, current: ContractTemplate | None) -> ContractTemplate | None:
     """An active template (the contract's current one is kept even if deactivated since)."""
     if not template_id:
@@ -221,7 +204,7 @@ def _apply(actor: User, contract: Contract, fields: dict) -> None:
         amount = clean_decimal(fields.get("amount"), "amount", Decimal(0), MAX_AMOUNT)
     contract.title = title
     contract.contract_type = contract_type
-    contract.contact = _contact(contract.customer, fields.get("contact_id"))
+    contract.contact = chosen_contact(contract.customer, fields.get("contact_id"))
     contract.template = _template(fields.get("template_id"), contract.template)
     contract.sign_date = sign_date
     contract.start_date = start_date
@@ -372,7 +355,7 @@ def create_contract(actor: User, *, customer_id: int | None = None, quote_id: in
     defaults = source_defaults(actor, quote_id, opportunity_id)
     if defaults and customer_id and customer_id != defaults["customer_id"]:
         raise DomainError(_("The quote or opportunity belongs to another customer."), "customer_id")
-    customer = _customer(actor, customer_id or defaults.get("customer_id"))
+    customer = chosen_customer(actor, customer_id or defaults.get("customer_id"))
     merged = {name: value for name, value in defaults.items() if name in HEADER_FIELDS}
     merged.update({name: value for name, value in fields.items() if value is not None or name not in merged})
     today = site_today()

@@ -75,3 +75,14 @@ def can_edit(user: User, customer: Customer) -> bool:
         return True
     stmt = visible_customers(user, select(Customer.id), editable=True).where(Customer.id == customer.id)
     return db.session.scalar(stmt) is not None
+
+
+def chosen_customer(user: User, customer_id: int | None) -> Customer:
+    """The customer a form chose, if `user` may see it; DomainError beside `customer_id` otherwise."""
+    from flask_babel import gettext as _
+
+    from ..core.errors import DomainError
+    customer = db.session.scalar(visible_customers(user).where(Customer.id == customer_id)) if customer_id else None
+    if customer is None:
+        raise DomainError(_("Choose a customer you may see."), "customer_id")
+    return customer

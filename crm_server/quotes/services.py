@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from ..approvals import services as approval_services
 from ..approvals.registry import DocumentType, Fact, register_document_type
-from ..contacts.models import Contact
+from ..contacts.models import Contact, chosen_contact
 from ..core import audit
 from ..core.errors import DomainError
 from ..core.line_items import LineInput
@@ -28,7 +28,7 @@ from ..core.search import contains, escape_like
 from ..core.site_settings import get_setting, set_setting
 from ..core.types import utcnow
 from ..core.validation import clean_decimal, clean_percent, clean_text as _text
-from ..customers.access import visible_customers
+from ..customers.access import chosen_customer, visible_customers
 from ..customers.models import Customer
 from ..extensions import db
 from ..opportunities import services as opportunity_services
@@ -119,13 +119,6 @@ def _line(number: int, row, price_list_id: int | None, on: dt.date) -> QuoteLine
     return line
 
 
-def _customer(actor: User, customer_id: int | None) -> Customer:
-    customer = db.session.scalar(visible_customers(actor).where(Customer.id == customer_id)) if customer_id else None
-    if customer is None:
-        raise DomainError(_("Choose a customer you may see."), "customer_id")
-    return customer
-
-
 def _opportunity(actor: User, customer: Customer, opportunity_id: int | None, current_id: int | None = None):
     if not opportunity_id:
         return None
@@ -135,16 +128,6 @@ def _opportunity(actor: User, customer: Customer, opportunity_id: int | None, cu
     if opportunity is None:
         raise DomainError(_("Choose an opportunity of this customer."), "opportunity_id")
     return opportunity
-
-
-def _contact(customer: Customer, contact_id: int | None) -> Contact | None:
-    if not contact_id:
-        return None
-    contact = db.session.scalar(select(Contact).where(Contact.id == contact_id, Contact.customer_id == customer.id,
-                                                      Contact.deleted_at.is_(None)))
-    if contact is None:
-        raise DomainError(_("Choose a contact of this customer."), "contact_id")
-    return contact
 
 
 def _price_list_id(price_list_id: int | None, on: dt.date) -> int | None:
@@ -172,7 +155,7 @@ def _apply(actor: User, quote: Quote, customer: Customer, fields: dict) -> None:
         raise DomainError(_("This field is required."), "title")
     quote.title = title
     quote.opportunity = opportunity
-    quote.contact = _contact(customer, fields.get("contact_id"))
+    quote.contact = chosen_contact(customer, fields.get("contact_id"))
     quote.quote_date = quote_date
     quote.valid_until = valid_until
     quote.price_list_id = price_list_id
@@ -229,7 +212,7 @@ def create_quote(actor: User, *, customer_id: int, **fields) -> Quote:
     if unknown:
         raise TypeError(f"create_quote() got unexpected fields: {', '.join(sorted(unknown))}")
     _check_edit_permission(actor)
-    customer = _customer(actor, customer_id)
+    customer = chosen_customer(actor, customer_id)
     quote = Quote(customer=customer, owner_id=actor.id, status=DRAFT, version=1, is_latest=True,
                   created_by_id=actor.id)
     _apply(actor, quote, customer, fields)
